@@ -1,0 +1,79 @@
+import { EslParseError } from '../errors.js';
+
+/**
+ * One message from FreeSWITCH: the outer header block and its optional body.
+ *
+ * Outer header values are kept exactly as sent (FreeSWITCH writes them raw with snprintf); only the
+ * outbound `connect` reply carries URL-encoded values, and EslEvent handles that case.
+ */
+export class Frame {
+  /** Outer headers in wire order; duplicates are kept. */
+  readonly headers: ReadonlyArray<readonly [name: string, value: string]>;
+  /** Exactly Content-Length bytes, or undefined when the frame has no body. */
+  readonly body: Buffer | undefined;
+  private text: string | undefined;
+
+  constructor(headers: ReadonlyArray<readonly [string, string]>, body: Buffer | undefined) {
+    this.headers = headers;
+    this.body = body;
+  }
+
+  /** First value of an outer header; names compare case-insensitively as FreeSWITCH does. */
+  get(name: string): string | undefined {
+    const headers = this.headers;
+    for (let i = 0; i < headers.length; i++) {
+      const h = headers[i]!;
+      if (h[0] === name) return h[1];
+    }
+    const lower = name.toLowerCase();
+    for (let i = 0; i < headers.length; i++) {
+      const h = headers[i]!;
+      if (h[0].toLowerCase() === lower) return h[1];
+    }
+    return undefined;
+  }
+
+  get contentType(): string {
+    return this.get('Content-Type') ?? '';
+  }
+
+  /** The body decoded as UTF-8 (once, on first use); '' when there is none. */
+  get bodyText(): string {
+    if (this.text === undefined) this.text = this.body === undefined ? '' : this.body.toString('utf8');
+    return this.text;
+  }
+}
+
+const COLON = 0x3a;
+const SPACE = 0x20;
+const CR = 0x0d;
+const LF = 0x0a;
+
+/**
+ * Splits a complete header block (every line ending in LF; a trailing CR is tolerated) into
+ * name/value pairs. Each line splits at its first ':'; leading spaces of the value are dropped,
+ * the way mod_event_socket reads them, so a value may itself contain ': '.
+ */
+export function parseHeaderLines(block: Buffer, start = 0, end = block.length): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  let pos = start;
+  while (pos < end) {
+    let eol = block.indexOf(LF, pos);
+    if (eol === -1 || eol > end) eol = end;
+    let lineEnd = eol;
+    if (lineEnd > pos && block[lineEnd - 1] === CR) lineEnd--;
+    if (lineEnd > pos) {
+      const colon = block.indexOf(COLON, pos);
+      if (colon === -1 || colon >= lineEnd || colon === pos) {
+        throw new EslParseError(
+          `malformed header line: ${JSON.stringify(block.toString('utf8', pos, Math.min(lineEnd, pos + 80)))}`,
+        );
+      }
+      let v = colon + 1;
+      while (v < lineEnd && block[v] === SPACE) v++;
+      out.push([block.toString('utf8', pos, colon), block.toString('utf8', v, lineEnd)]);
+    }
+    pos = eol + 1;
+  }
+  return out;
+}
