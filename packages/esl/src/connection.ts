@@ -1,0 +1,329 @@
+import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
+import {
+  EslAbortError,
+  EslCommandError,
+  EslConnectionClosedError,
+  EslError,
+  EslOutOfSyncError,
+  EslTimeoutError,
+} from './errors.js';
+import { EslEvent } from './protocol/event.js';
+import type { Frame } from './protocol/frame.js';
+import { Parser, type ParserOptions } from './protocol/parser.js';
+
+/** The two reply types FreeSWITCH pairs with commands, strictly in command order (MES §6). */
+export type ReplyKind = 'command/reply' | 'api/response';
+
+/** A `log/data` frame (MES: headers built in listener_run, body is the log text). */
+export interface LogRecord {
+  /** 0 (CONSOLE) … 7 (DEBUG). */
+  level: number;
+  levelName: string;
+  /** Text-Channel: 0 = LOG, 1 = LOG_CLEAN, 3 = SESSION. */
+  channel: number;
+  file: string;
+  func: string;
+  line: number;
+  /** For session logs, the session's UUID; otherwise ''. */
+  userData: string;
+  text: string;
+}
+
+export const LOG_LEVEL_NAMES = ['CONSOLE', 'ALERT', 'CRIT', 'ERR', 'WARNING', 'NOTICE', 'INFO', 'DEBUG'] as const;
+
+export interface SendOptions {
+  /** Reject if no reply arrives within this many ms. No default: a long api call must be able to finish. */
+  timeout?: number;
+  signal?: AbortSignal;
+}
+
+export interface ConnectionOptions extends ParserOptions {}
+
+interface Pending {
+  kind: ReplyKind;
+  label: string;
+  /** Set once the caller stopped waiting (timeout/abort): the reply is still consumed to keep pairing. */
+  settled: boolean;
+  resolve(frame: Frame): void;
+  reject(err: Error): void;
+  cleanup?: () => void;
+}
+
+export interface ConnectionEventMap {
+  event: [EslEvent];
+  log: [LogRecord];
+  'disconnect-notice': [Frame];
+  'rude-rejection': [Frame];
+  'auth-request': [Frame];
+  /** Frames of any other Content-Type (forward compatibility). */
+  frame: [Frame];
+  /** A protocol or socket failure; the connection is closing. Only emitted when someone listens. */
+  error: [Error];
+  /** The socket is gone. `error` is set when it closed because of a failure. */
+  close: [EslError | undefined];
+  drain: [];
+}
+
+/**
+ * One ESL connection over a socket, either direction: frames in through the Parser, commands out
+ * with first-in-first-out reply pairing. Used by the inbound client and by outbound call sessions.
+ *
+ * Pairing is checked, not assumed: each pending command knows which reply type it expects, and a
+ * reply of the other type means the stream is out of sync, so every pending command fails and the
+ * connection closes rather than hand a reply to the wrong caller.
+ */
+export class Connection extends EventEmitter<ConnectionEventMap> {
+  readonly socket: Socket;
+  private readonly parser: Parser;
+  private readonly queue: Pending[] = [];
+  private queueHead = 0;
+  private readonly outgoing: Buffer[] = [];
+  private blocked = false;
+  private closedWith: EslError | undefined | null = null; // null = open
+  private closing = false;
+
+  constructor(socket: Socket, options: ConnectionOptions = {}) {
+    super();
+    this.socket = socket;
+    this.parser = new Parser((frame) => this.dispatch(frame), options);
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => {
+      if (this.closedWith !== null) return;
+      try {
+        this.parser.push(chunk);
+      } catch (err) {
+        this.fail(err instanceof EslError ? err : new EslError('ESL_PARSE', String(err)));
+      }
+    });
+    socket.on('drain', () => this.flush());
+    socket.on('error', (err) => {
+      this.fail(new EslConnectionClosedError(`socket error: ${err.message}`, { cause: err }));
+    });
+    socket.on('close', () => this.finish(undefined));
+    socket.on('end', () => {
+      // FreeSWITCH closes its side after a disconnect notice; close ours too.
+      if (!socket.destroyed) socket.end();
+    });
+  }
+
+  /** True once the socket is gone (or going). */
+  get closed(): boolean {
+    return this.closedWith !== null || this.closing;
+  }
+
+  /** Commands written whose replies have not arrived yet. */
+  get pendingCount(): number {
+    return this.queue.length - this.queueHead;
+  }
+
+  /**
+   * Writes a command and resolves with its reply frame (command/reply or api/response). The reply
+   * slot is registered before the bytes are written, so a fast reply cannot be missed.
+   */
+  send(bytes: Buffer, expect: ReplyKind, label: string, options: SendOptions = {}): Promise<Frame> {
+    if (this.closedWith !== null || this.closing) {
+      return Promise.reject(new EslConnectionClosedError(`cannot send ${label}: connection closed`));
+    }
+    if (options.signal?.aborted) {
+      return Promise.reject(new EslAbortError(`${label} aborted`, { cause: options.signal.reason }));
+    }
+    return new Promise<Frame>((resolve, reject) => {
+      const entry: Pending = { kind: expect, label, settled: false, resolve, reject };
+      let timer: NodeJS.Timeout | undefined;
+      const onAbort = () => settleEarly(new EslAbortError(`${label} aborted`, { cause: options.signal?.reason }));
+      const settleEarly = (err: Error) => {
+        if (entry.settled) return;
+        entry.settled = true;
+        entry.cleanup?.();
+        reject(err);
+      };
+      if (options.timeout !== undefined && options.timeout > 0) {
+        timer = setTimeout(() => settleEarly(new EslTimeoutError(`no reply to ${label} within ${options.timeout} ms`)), options.timeout);
+      }
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      entry.cleanup = () => {
+        if (timer) clearTimeout(timer);
+        options.signal?.removeEventListener('abort', onAbort);
+      };
+      this.queue.push(entry);
+      this.write(bytes);
+    });
+  }
+
+  /** Writes bytes with no reply expected, honouring socket backpressure. */
+  write(bytes: Buffer): void {
+    if (this.closedWith !== null) return;
+    if (this.blocked) {
+      this.outgoing.push(bytes);
+      return;
+    }
+    if (!this.socket.write(bytes)) this.blocked = true;
+  }
+
+  /** True when the socket asked us to wait for 'drain'. */
+  get writeBlocked(): boolean {
+    return this.blocked;
+  }
+
+  private flush(): void {
+    this.blocked = false;
+    while (this.outgoing.length > 0 && !this.blocked) {
+      const next = this.outgoing.shift()!;
+      if (!this.socket.write(next)) this.blocked = true;
+    }
+    if (!this.blocked) this.emit('drain');
+  }
+
+  /** Pause/resume reading from the socket (used for event backpressure). */
+  pause(): void {
+    this.socket.pause();
+  }
+  resume(): void {
+    this.socket.resume();
+  }
+
+  /** Half-closes: no more writes; resolves when the socket is fully closed. */
+  end(): Promise<void> {
+    if (this.closedWith !== null) return Promise.resolve();
+    this.closing = true;
+    return new Promise((resolve) => {
+      this.once('close', () => resolve());
+      this.socket.end();
+    });
+  }
+
+  /** Closes at once; pending commands reject with `err` or EslConnectionClosedError. */
+  destroy(err?: EslError): void {
+    if (this.closedWith !== null) return;
+    this.finish(err);
+    this.socket.destroy();
+  }
+
+  private fail(err: EslError): void {
+    if (this.closedWith !== null) return;
+    if (this.listenerCount('error') > 0) this.emit('error', err);
+    this.destroy(err);
+  }
+
+  private finish(err: EslError | undefined): void {
+    if (this.closedWith !== null) return;
+    this.closedWith = err;
+    this.outgoing.length = 0;
+    const pending = this.queue.splice(this.queueHead);
+    this.queue.length = 0;
+    this.queueHead = 0;
+    for (const p of pending) {
+      if (p.settled) continue;
+      p.settled = true;
+      p.cleanup?.();
+      const reason =
+        err instanceof EslOutOfSyncError || err instanceof EslConnectionClosedError
+          ? err
+          : new EslConnectionClosedError(`connection closed before the reply to ${p.label}`, { cause: err });
+      p.reject(reason);
+    }
+    this.emit('close', err);
+  }
+
+  private dispatch(frame: Frame): void {
+    const type = frame.contentType;
+    switch (type) {
+      case 'command/reply':
+      case 'api/response':
+        this.reply(type, frame);
+        return;
+      case 'text/event-plain':
+      case 'text/event-json':
+      case 'text/event-xml':
+        this.deliver('event', EslEvent.fromFrame(frame)!);
+        return;
+      case 'log/data':
+        this.deliver('log', toLogRecord(frame));
+        return;
+      case 'text/disconnect-notice':
+        this.deliver('disconnect-notice', frame);
+        return;
+      case 'text/rude-rejection':
+        this.deliver('rude-rejection', frame);
+        return;
+      case 'auth/request':
+        this.deliver('auth-request', frame);
+        return;
+      default:
+        this.deliver('frame', frame);
+    }
+  }
+
+  /** Runs listeners without letting their exceptions unwind into the parser mid-stream. */
+  private deliver<K extends 'event' | 'log' | 'disconnect-notice' | 'rude-rejection' | 'auth-request' | 'frame'>(
+    name: K,
+    ...args: ConnectionEventMap[K]
+  ): void {
+    try {
+      (this.emit as (n: K, ...a: ConnectionEventMap[K]) => boolean)(name, ...args);
+    } catch (err) {
+      // Same outcome as a throwing listener anywhere else in Node, but after the parser is consistent.
+      queueMicrotask(() => {
+        throw err;
+      });
+    }
+  }
+
+  private reply(type: ReplyKind, frame: Frame): void {
+    const entry = this.queue[this.queueHead];
+    if (entry === undefined) {
+      this.fail(new EslOutOfSyncError(`unexpected ${type} with no command pending`));
+      return;
+    }
+    if (entry.kind !== type) {
+      this.fail(new EslOutOfSyncError(`expected ${entry.kind} for ${entry.label}, got ${type}`));
+      return;
+    }
+    this.queue[this.queueHead] = undefined as unknown as Pending;
+    this.queueHead++;
+    if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
+      this.queue.splice(0, this.queueHead);
+      this.queueHead = 0;
+    }
+    if (entry.settled) return; // caller gave up (timeout/abort); the slot only kept pairing intact
+    entry.settled = true;
+    entry.cleanup?.();
+    try {
+      entry.resolve(frame);
+    } catch {
+      // resolve never throws
+    }
+  }
+}
+
+function toLogRecord(frame: Frame): LogRecord {
+  const level = Number(frame.get('Log-Level') ?? 7);
+  return {
+    level,
+    levelName: LOG_LEVEL_NAMES[level] ?? String(level),
+    channel: Number(frame.get('Text-Channel') ?? 0),
+    file: frame.get('Log-File') ?? '',
+    func: frame.get('Log-Func') ?? '',
+    line: Number(frame.get('Log-Line') ?? 0),
+    userData: frame.get('User-Data') ?? '',
+    text: frame.bodyText,
+  };
+}
+
+/** Reply-Text of a command/reply, or the body of an api/response. */
+export function replyText(frame: Frame): string {
+  return frame.contentType === 'api/response' ? frame.bodyText : (frame.get('Reply-Text') ?? '');
+}
+
+/** True if a reply text is FreeSWITCH's error form. */
+export function isErrorReply(text: string): boolean {
+  return text.startsWith('-ERR') || text.startsWith('-USAGE');
+}
+
+/** Resolves with the reply text, or rejects with EslCommandError when it starts with -ERR. */
+export function checkReply(command: string, frame: Frame): string {
+  const text = replyText(frame);
+  if (isErrorReply(text)) throw new EslCommandError(command, text);
+  return text;
+}
