@@ -1,0 +1,133 @@
+/**
+ * Shared test helpers: where the FreeSWITCH captures live, and ways to feed bytes to a parser in
+ * every chunking that matters.
+ *
+ * The captures are not part of the repository: CI copies `shared/` beside the clone, so they are at
+ * `<repo root>/../shared/fixtures`. This file compiles to packages/esl/dist/test/helpers/, five
+ * levels below the repository root. ESL_FIXTURES_DIR overrides the location.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Parser, type Frame, type ParserOptions } from '../../src/protocol/index.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** The repository root (the directory holding the root package.json). */
+export const REPO_ROOT = resolve(here, '..', '..', '..', '..', '..');
+
+/** Directory holding the .bin captures and their README. */
+export const FIXTURES_DIR = process.env['ESL_FIXTURES_DIR'] ?? resolve(REPO_ROOT, '..', 'shared', 'fixtures');
+
+export const FIXTURE_NAMES = ['plain', 'json', 'xml', 'misc', 'misc-badauth', 'outbound'] as const;
+export type FixtureName = (typeof FIXTURE_NAMES)[number];
+
+const cache = new Map<string, Buffer>();
+
+/** Bytes of `<name>.bin` (or of `name` itself if it has an extension). Throws if it is missing. */
+export function fixture(name: FixtureName | string): Buffer {
+  const file = name.includes('.') ? name : `${name}.bin`;
+  let data = cache.get(file);
+  if (data === undefined) {
+    const path = join(FIXTURES_DIR, file);
+    if (!existsSync(path)) {
+      throw new Error(`fixture ${file} not found in ${FIXTURES_DIR} (set ESL_FIXTURES_DIR to override)`);
+    }
+    data = readFileSync(path);
+    cache.set(file, data);
+  }
+  return data;
+}
+
+/** Splits `data` at the given offsets (any order, duplicates and out-of-range values ignored). */
+export function splitAt(data: Buffer, cuts: readonly number[]): Buffer[] {
+  const points = [...new Set(cuts)].filter((c) => c > 0 && c < data.length).sort((a, b) => a - b);
+  const out: Buffer[] = [];
+  let prev = 0;
+  for (const c of points) {
+    out.push(data.subarray(prev, c));
+    prev = c;
+  }
+  out.push(data.subarray(prev));
+  return out;
+}
+
+/** One-byte chunks. */
+export function byteByByte(data: Buffer): Buffer[] {
+  const out: Buffer[] = new Array(data.length);
+  for (let i = 0; i < data.length; i++) out[i] = data.subarray(i, i + 1);
+  return out;
+}
+
+export interface ChunkingOptions {
+  /** Run the two-chunk split at every offset (default true; turn off for large inputs). */
+  everySplit?: boolean;
+}
+
+/**
+ * Calls `fn` with `data` delivered whole, byte by byte, and (unless disabled) as two chunks split at
+ * every offset 1..length-1. `label` says which chunking is running, for assertion messages.
+ */
+export function forEveryChunking(
+  data: Buffer,
+  fn: (chunks: Buffer[], label: string) => void,
+  options: ChunkingOptions = {},
+): void {
+  fn([data], 'whole');
+  fn(byteByByte(data), 'byte by byte');
+  if (options.everySplit === false) return;
+  for (let i = 1; i < data.length; i++) fn([data.subarray(0, i), data.subarray(i)], `split at ${i}`);
+}
+
+export type ParseOutcome = { frames: Frame[]; error: unknown; idle: boolean };
+
+/** Feeds chunks to a fresh Parser, stopping at the first error; never throws. */
+export function parseChunks(chunks: readonly Buffer[], options?: ParserOptions): ParseOutcome {
+  const frames: Frame[] = [];
+  const parser = new Parser((f) => frames.push(f), options);
+  let error: unknown;
+  for (const c of chunks) {
+    try {
+      parser.push(c);
+    } catch (err) {
+      error = err;
+      break;
+    }
+  }
+  return { frames, error, idle: parser.idle };
+}
+
+/**
+ * A compact exact description of frames (headers in order, body bytes), for comparing the output
+ * of two parses with one string comparison.
+ */
+export function describeFrames(frames: readonly Frame[]): string {
+  let out = '';
+  for (const f of frames) {
+    out += `#${f.headers.length}\n`;
+    for (const [n, v] of f.headers) out += `${JSON.stringify(n)}=${JSON.stringify(v)}\n`;
+    out += f.body === undefined ? '-\n' : `${f.body.length}:${f.body.toString('latin1')}\n`;
+  }
+  return out;
+}
+
+/**
+ * An independent, minimal framer used to cross-check the parser and to cut single frames out of a
+ * capture: every frame is a header block ending in "\n\n" and an optional body of Content-Length
+ * bytes. Returns [start, end) of each frame. Only meant for well-formed LF-only captures.
+ */
+export function frameBoundaries(data: Buffer): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  let pos = 0;
+  while (pos < data.length) {
+    const blank = data.indexOf('\n\n', pos, 'latin1');
+    if (blank === -1) throw new Error(`unterminated header block at ${pos}`);
+    const head = data.toString('latin1', pos, blank + 1);
+    const m = /(?:^|\n)Content-Length: *(\d+)\n/i.exec(head);
+    const end = blank + 2 + (m ? Number(m[1]) : 0);
+    if (end > data.length) throw new Error(`truncated body at ${pos}`);
+    out.push([pos, end]);
+    pos = end;
+  }
+  return out;
+}
