@@ -1,0 +1,69 @@
+/**
+ * Line-oriented logging. Every line about a call carries that call's uuid (`call=<uuid>`), so the
+ * lines of one call can be grepped out of a busy server's log. Messages and values pass through
+ * redactText, so a CouchDB password can never be logged by accident.
+ */
+import { redactText } from './redact.js';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+const LEVEL_RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+export type LogFields = Record<string, string | number | boolean | undefined | null>;
+
+export interface LogRecord {
+  time: Date;
+  level: LogLevel;
+  message: string;
+  fields: LogFields;
+}
+
+export interface Logger {
+  debug(message: string, fields?: LogFields): void;
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+  /** A logger whose every line also carries `fields` (e.g. `{ call: uuid }`). */
+  child(fields: LogFields): Logger;
+}
+
+export interface LoggerOptions {
+  level?: LogLevel;
+  /** Where formatted lines go; default process.stderr. */
+  write?: (line: string) => void;
+  /** Receives structured records as well (the demo uses this to follow calls live). */
+  onRecord?: (record: LogRecord) => void;
+}
+
+function formatValue(value: string | number | boolean): string {
+  const text = redactText(String(value));
+  return /[\s"=]/.test(text) || text === '' ? JSON.stringify(text) : text;
+}
+
+export function formatRecord(record: LogRecord): string {
+  const parts = [record.time.toISOString(), record.level.toUpperCase().padEnd(5)];
+  for (const [key, value] of Object.entries(record.fields)) {
+    if (value !== undefined && value !== null) parts.push(`${key}=${formatValue(value)}`);
+  }
+  parts.push(redactText(record.message));
+  return parts.join(' ');
+}
+
+export function createLogger(options: LoggerOptions = {}, bound: LogFields = {}): Logger {
+  const threshold = LEVEL_RANK[options.level ?? 'info'];
+  const write = options.write ?? ((line: string) => process.stderr.write(line + '\n'));
+  const emit = (level: LogLevel, message: string, fields?: LogFields): void => {
+    const record: LogRecord = { time: new Date(), level, message, fields: { ...bound, ...fields } };
+    options.onRecord?.(record);
+    if (LEVEL_RANK[level] >= threshold) write(formatRecord(record));
+  };
+  return {
+    debug: (m, f) => emit('debug', m, f),
+    info: (m, f) => emit('info', m, f),
+    warn: (m, f) => emit('warn', m, f),
+    error: (m, f) => emit('error', m, f),
+    child: (fields) => createLogger(options, { ...bound, ...fields }),
+  };
+}
+
+/** A logger that drops everything (tests that do not look at logs). */
+export const silentLogger: Logger = createLogger({ level: 'error', write: () => {} });

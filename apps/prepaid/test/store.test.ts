@@ -1,0 +1,244 @@
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import PouchDB from 'pouchdb';
+import {
+  PrepaidStore,
+  PrepaidDbError,
+  PrepaidInputError,
+  intervalRecordId,
+  toDbError,
+  type DocDatabase,
+} from '../src/store.js';
+import { DESIGN_DOC_ID, DESIGN_VERSION } from '../src/design.js';
+import { redactText, redactUrl } from '../src/redact.js';
+
+const memory = () => PrepaidStore.open({ kind: 'memory', name: `store-test-${randomUUID()}` }, { opTimeoutMs: 2000 });
+
+describe('PrepaidStore (in memory)', () => {
+  let store: PrepaidStore;
+  before(async () => {
+    store = await memory();
+  });
+  after(async () => {
+    await store.destroy();
+  });
+
+  it('installs the design document on open, and leaves it alone when current', async () => {
+    assert.equal(await store.installDesign(), 'unchanged');
+  });
+
+  it('creates and loads accounts; a missing or impossible account is null', async () => {
+    const created = await store.createAccount({ account: 'alice', intervalDuration: 60, name: 'Alice' });
+    assert.equal(created._id, 'account:alice');
+    const loaded = await store.getAccount('alice');
+    assert.equal(loaded?.interval_duration, 60);
+    assert.equal(loaded?.name, 'Alice');
+    assert.equal(await store.getAccount('nobody'), null);
+    assert.equal(await store.getAccount('bad name with spaces'), null);
+    assert.equal(await store.getAccount(''), null);
+    await assert.rejects(store.createAccount({ account: 'alice', intervalDuration: 6 }), PrepaidInputError);
+    await assert.rejects(store.createAccount({ account: 'x:y', intervalDuration: 6 }), PrepaidInputError);
+    await assert.rejects(store.createAccount({ account: 'zero', intervalDuration: 0 }), PrepaidInputError);
+  });
+
+  it('credits add up in the current view; a credit id applies once', async () => {
+    await store.createAccount({ account: 'bob', intervalDuration: 30 });
+    assert.equal(await store.remaining('bob'), 0);
+    await store.addCredit('bob', 10);
+    const first = await store.addCredit('bob', 5, { id: 'payment-1', reason: 'card' });
+    const again = await store.addCredit('bob', 5, { id: 'payment-1', reason: 'card' });
+    assert.equal(first.applied, true);
+    assert.equal(again.applied, false);
+    assert.equal(await store.remaining('bob'), 15);
+    await assert.rejects(store.addCredit('bob', 0), PrepaidInputError);
+    await assert.rejects(store.addCredit('bob', 1.5), PrepaidInputError);
+    await assert.rejects(store.addCredit('nobody', 3), PrepaidInputError);
+  });
+
+  it('interval records have deterministic ids and charge once', async () => {
+    await store.createAccount({ account: 'carol', intervalDuration: 6 });
+    await store.addCredit('carol', 10);
+    const call = randomUUID();
+    assert.equal(intervalRecordId(call, 3), `interval_record:${call}:000003`);
+    assert.equal(await store.recordInterval({ account: 'carol', call, interval: 1, intervalDuration: 6 }), 'recorded');
+    assert.equal(await store.recordInterval({ account: 'carol', call, interval: 1, intervalDuration: 6 }), 'duplicate');
+    assert.equal(await store.recordInterval({ account: 'carol', call, interval: 2, intervalDuration: 6 }), 'recorded');
+    assert.equal(await store.remaining('carol'), 8);
+    const records = await store.callIntervals(call);
+    assert.deepEqual(records.map((r) => [r.interval, r.intervals, r.type, r.account]), [
+      [1, -1, 'interval_record', 'carol'],
+      [2, -1, 'interval_record', 'carol'],
+    ]);
+    // The same id can never be charged to a second account.
+    await store.createAccount({ account: 'mallory', intervalDuration: 6 });
+    await assert.rejects(
+      store.recordInterval({ account: 'mallory', call, interval: 1, intervalDuration: 6 }),
+      (err: unknown) => err instanceof PrepaidDbError && err.code === 'PREPAID_DB_ERROR',
+    );
+    await assert.rejects(store.recordInterval({ account: 'carol', call, interval: 0, intervalDuration: 6 }), PrepaidInputError);
+  });
+
+  it('many calls recording at once on one account never conflict', async () => {
+    await store.createAccount({ account: 'dave', intervalDuration: 1 });
+    await store.addCredit('dave', 1000);
+    const calls = Array.from({ length: 50 }, () => randomUUID());
+    const results = await Promise.all(
+      calls.flatMap((call) =>
+        [1, 2, 3].map((interval) => store.recordInterval({ account: 'dave', call, interval, intervalDuration: 1 })),
+      ),
+    );
+    assert.ok(results.every((r) => r === 'recorded'));
+    assert.equal(await store.remaining('dave'), 1000 - 150);
+  });
+
+  it('lists charged calls and summarises an account', async () => {
+    await store.createAccount({ account: 'erin', intervalDuration: 6 });
+    await store.addCredit('erin', 20, { id: 'c1' });
+    const older = randomUUID();
+    const newer = randomUUID();
+    const t0 = Date.parse('2025-01-01T00:00:00Z');
+    for (let i = 1; i <= 3; i++) {
+      await store.recordInterval({ account: 'erin', call: older, interval: i, intervalDuration: 6, at: new Date(t0 + i * 6000) });
+    }
+    await store.recordInterval({ account: 'erin', call: newer, interval: 1, intervalDuration: 6, at: new Date(t0 + 60_000) });
+    const calls = await store.recentCalls({ account: 'erin' });
+    assert.deepEqual(calls.map((c) => [c.call, c.intervals]), [[newer, 1], [older, 3]]);
+    assert.equal(calls[1]?.firstChargeAt.getTime(), t0 + 6000);
+    assert.equal(calls[1]?.lastChargeAt.getTime(), t0 + 18000);
+    assert.equal((await store.recentCalls({ limit: 1 })).length, 1);
+    const summary = await store.accountSummary('erin');
+    assert.ok(summary);
+    assert.equal(summary.credited, 20);
+    assert.equal(summary.charged, 4);
+    assert.equal(summary.remaining, 16);
+    assert.equal(summary.calls, 2);
+    assert.equal(await store.accountSummary('nobody'), null);
+  });
+
+  it('an account document without a usable interval_duration is an error, not a free call', async () => {
+    const raw = new PouchDB(store.description.replace('in-memory PouchDB ', ''), { adapter: 'memory' });
+    await raw.put({ _id: 'account:broken', type: 'account', account: 'broken' });
+    await assert.rejects(store.getAccount('broken'), PrepaidDbError);
+  });
+});
+
+describe('PrepaidStore design document upgrades', () => {
+  it('upgrades an older design and never downgrades a newer one', async () => {
+    const name = `design-${randomUUID()}`;
+    const store = await PrepaidStore.open({ kind: 'memory', name });
+    const raw = new PouchDB(name, { adapter: 'memory' });
+    try {
+      const current = await raw.get(DESIGN_DOC_ID);
+      assert.equal(current.prepaid_version, DESIGN_VERSION);
+      await raw.put({ ...current, prepaid_version: DESIGN_VERSION - 1, views: { old: { map: 'function(doc){}' } } });
+      assert.equal(await store.installDesign(), 'upgraded');
+      const upgraded = await raw.get(DESIGN_DOC_ID);
+      assert.ok((upgraded.views as Record<string, unknown>)['current']);
+      await raw.put({ ...upgraded, prepaid_version: DESIGN_VERSION + 1 });
+      assert.equal(await store.installDesign(), 'unchanged');
+      assert.equal((await raw.get(DESIGN_DOC_ID)).prepaid_version, DESIGN_VERSION + 1);
+      // Several servers installing at once all succeed.
+      await raw.put({ ...(await raw.get(DESIGN_DOC_ID)), prepaid_version: 0 });
+      const outcomes = await Promise.all([store.installDesign(), store.installDesign(), store.installDesign()]);
+      assert.ok(outcomes.includes('upgraded'));
+      assert.equal((await raw.get(DESIGN_DOC_ID)).prepaid_version, DESIGN_VERSION);
+    } finally {
+      await store.destroy();
+    }
+  });
+});
+
+describe('PrepaidStore failures are typed, bounded and redacted', () => {
+  it('an operation that never answers fails with PREPAID_DB_TIMEOUT', async () => {
+    const name = `hang-${randomUUID()}`;
+    const real = new PouchDB(name, { adapter: 'memory' });
+    const hanging: DocDatabase = {
+      info: () => new Promise(() => {}),
+      get: (id) => real.get(id),
+      put: (doc) => real.put(doc),
+      allDocs: (o) => real.allDocs(o),
+      query: (v, o) => real.query(v, o),
+      close: () => real.close(),
+      destroy: () => real.destroy(),
+    };
+    const store = PrepaidStore.fromDatabase(hanging, { opTimeoutMs: 50 });
+    await assert.rejects(store.ping(), (err: unknown) => err instanceof PrepaidDbError && err.code === 'PREPAID_DB_TIMEOUT');
+    await store.destroy();
+  });
+
+  it('a write whose answer was lost is retried without charging twice', async () => {
+    const name = `lost-${randomUUID()}`;
+    const real = new PouchDB(name, { adapter: 'memory' });
+    let lostAnswers = 1;
+    const lossy: DocDatabase = {
+      info: () => real.info(),
+      get: (id) => real.get(id),
+      put: async (doc) => {
+        const result = await real.put(doc);
+        if (doc._id.startsWith('interval_record:') && lostAnswers-- > 0) {
+          throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+        }
+        return result;
+      },
+      allDocs: (o) => real.allDocs(o),
+      query: (v, o) => real.query(v, o),
+      close: () => real.close(),
+      destroy: () => real.destroy(),
+    };
+    const store = PrepaidStore.fromDatabase(lossy);
+    await store.installDesign();
+    await store.createAccount({ account: 'frank', intervalDuration: 6 });
+    await store.addCredit('frank', 5);
+    const call = randomUUID();
+    assert.equal(await store.recordInterval({ account: 'frank', call, interval: 1, intervalDuration: 6 }), 'duplicate');
+    assert.equal(lostAnswers, 0);
+    assert.equal(await store.remaining('frank'), 4);
+    await store.destroy();
+  });
+
+  it('error messages never carry credentials', () => {
+    const err = toDbError(new Error('request to http://admin:s3cret@127.0.0.1:5984/prepaid failed, reason: connect ECONNREFUSED'), 'ping');
+    assert.equal(err.code, 'PREPAID_DB_UNAVAILABLE');
+    assert.doesNotMatch(err.message, /s3cret/);
+    assert.match(err.message, /admin:\*\*\*@127\.0\.0\.1/);
+    assert.equal(redactUrl('https://u:p@h/db'), 'https://u:***@h/db');
+    assert.equal(redactUrl('http://h:5984/db'), 'http://h:5984/db');
+    assert.equal(redactText('a http://x@h b https://y:z@k c'), 'a http://x:***@h b https://y:***@k c');
+    assert.equal(toDbError({ status: 404, name: 'not_found', message: 'missing' }, 'get').code, 'PREPAID_DB_ERROR');
+  });
+});
+
+describe('PrepaidStore on disk', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'prepaid-store-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('keeps data across close and a new open (a restart), and fails closed while closed', async () => {
+    const first = await PrepaidStore.open({ kind: 'disk', dataDir: dir });
+    assert.match(first.description, /embedded PouchDB in/);
+    await first.createAccount({ account: 'gina', intervalDuration: 10 });
+    await first.addCredit('gina', 7);
+    const call = randomUUID();
+    await first.recordInterval({ account: 'gina', call, interval: 1, intervalDuration: 10 });
+    await first.close();
+    await assert.rejects(first.ping(), (err: unknown) => err instanceof PrepaidDbError && err.code === 'PREPAID_DB_UNAVAILABLE');
+    await assert.rejects(first.remaining('gina'), PrepaidDbError);
+    await first.reopen();
+    assert.equal(await first.remaining('gina'), 6);
+    await first.close();
+
+    const second = await PrepaidStore.open({ kind: 'disk', dataDir: dir });
+    assert.equal(await second.remaining('gina'), 6);
+    assert.equal(await second.recordInterval({ account: 'gina', call, interval: 1, intervalDuration: 10 }), 'duplicate');
+    assert.equal(await second.remaining('gina'), 6);
+    await second.destroy();
+  });
+});
