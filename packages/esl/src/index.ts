@@ -4,3 +4,7 @@ export { Connection, replyText, isErrorReply, checkReply, LOG_LEVEL_NAMES } from
 export type { ConnectionOptions, ConnectionEventMap, LogRecord, ReplyKind, SendOptions } from './connection.js';
 export { ExecuteWaiters } from './execute-waiters.js';
 export type { CompletionOptions } from './execute-waiters.js';
+export { createServer, Server } from './server.js';
+export type { CallHandler, ServerOptions, ListenOptions, RejectedConnection } from './server.js';
+export { CallSession } from './call-session.js';
+export type { CallEnd, CallExecuteOptions, CommandOptions, BgapiJob, PlayAndGetDigitsOptions } from './call-session.js';

@@ -1,0 +1,800 @@
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
+import { Connection, isErrorReply, replyText, type ConnectionOptions } from './connection.js';
+import {
+  EslCommandError,
+  EslConnectionClosedError,
+  EslError,
+  EslHangupError,
+  EslInvalidArgumentError,
+  EslParseError,
+} from './errors.js';
+import { ExecuteWaiters } from './execute-waiters.js';
+import { EslEvent, type EventFormat } from './protocol/event.js';
+import type { Frame } from './protocol/frame.js';
+import { commands, type HeaderInput } from './protocol/serializer.js';
+
+/** How a call session ended (`call.ended` resolves with it, `call.on('end')` receives it). */
+export interface CallEnd {
+  /**
+   * - `linger`: the channel hung up while the session lingered (FreeSWITCH sent the
+   *   `Content-Disposition: linger` notice); the final events were delivered, then `exit` was sent.
+   * - `disconnect`: FreeSWITCH sent the `Content-Disposition: disconnect` notice on its own (the
+   *   channel hung up with no linger, the linger time ran out, or the module shut down).
+   * - `exit`: this side ended it while the channel was still up (the handler settled, or
+   *   `exit()`/`close()` was called); FreeSWITCH then continues the dialplan.
+   * - `closed`: the socket closed with no notice at all.
+   * - `error`: a protocol or socket error, or the handler threw/rejected (`error` holds it).
+   */
+  reason: 'linger' | 'disconnect' | 'exit' | 'closed' | 'error';
+  /** Hangup-Cause from CHANNEL_HANGUP / CHANNEL_HANGUP_COMPLETE, when one was seen. */
+  hangupCause?: string;
+  /** Content-Disposition of the first disconnect notice FreeSWITCH sent, if any. */
+  disposition?: string;
+  error?: Error;
+}
+
+/** Options for `execute` and the convenience methods built on it. */
+export interface CallExecuteOptions {
+  /** Run with CF_EVENT_LOCK: later queued messages wait until this application returns. */
+  eventLock?: boolean;
+  /**
+   * `async: true` on the sendmsg: in a sync (static) socket the message is queued instead of run
+   * inline, so its `+OK` comes at once. Ignored in async sockets, which always queue.
+   */
+  async?: boolean;
+  /** Repeat count; negative repeats without limit (IVR switch_ivr_parse_event). */
+  loops?: number;
+  /** Hold music for the bridged partner while the application runs. */
+  holdBleg?: boolean;
+  /** Event-UUID to send (default: a fresh random UUID); it comes back as Application-UUID. */
+  eventUuid?: string;
+  /** Reject with EslTimeoutError when CHANNEL_EXECUTE_COMPLETE does not arrive within this many ms. */
+  completionTimeout?: number;
+  /** Alias of completionTimeout (whichever is set; completionTimeout wins). */
+  timeout?: number;
+  signal?: AbortSignal;
+}
+
+export interface CommandOptions {
+  /** Reject if the reply does not arrive within this many ms (the command may still run). */
+  timeout?: number;
+  signal?: AbortSignal;
+}
+
+export interface BgapiJob {
+  jobUuid: string;
+  /**
+   * The BACKGROUND_JOB body. Never causes an unhandled rejection when ignored. Rejects with
+   * EslCommandError when the output starts with `-ERR`, and with EslConnectionClosedError when the
+   * session ends first.
+   */
+  result: Promise<string>;
+}
+
+export interface PlayAndGetDigitsOptions {
+  min?: number;
+  max?: number;
+  tries?: number;
+  /** ms to wait for the first digit after the prompt. */
+  timeout?: number;
+  terminators?: string;
+  file: string;
+  invalidFile?: string;
+  /** Channel variable the digits are stored in (default `pagd_input`). */
+  variableName?: string;
+  regexp?: string;
+  /** ms allowed between digits. */
+  digitTimeout?: number;
+  /** `<extension> <dialplan> <context>` to transfer to when all tries fail. */
+  transferOnFailure?: string;
+}
+
+/** Settings a CallSession takes from its server. */
+export interface CallSessionOptions extends ConnectionOptions {
+  /** ms to wait for the `connect` reply. */
+  connectTimeout: number;
+  /** ms to wait for CHANNEL_HANGUP_COMPLETE after a linger notice (async sockets). */
+  lingerWait: number;
+  /** ms allowed for the socket to close after `exit`/end before it is destroyed. */
+  exitTimeout: number;
+  /** Format used when the session subscribes on its own (execute, bgapi). */
+  eventFormat: EventFormat;
+}
+
+type State = 'new' | 'connecting' | 'active' | 'ending' | 'ended';
+
+const MYEVENTS_TYPES = new Set([
+  'CHANNEL_ANSWER', 'CHANNEL_APPLICATION', 'CHANNEL_BRIDGE', 'CHANNEL_CREATE', 'CHANNEL_DATA',
+  'CHANNEL_DESTROY', 'CHANNEL_EXECUTE', 'CHANNEL_EXECUTE_COMPLETE', 'CHANNEL_HANGUP',
+  'CHANNEL_HANGUP_COMPLETE', 'CHANNEL_ORIGINATE', 'CHANNEL_UUID', 'CHANNEL_OUTGOING', 'CHANNEL_PARK',
+  'CHANNEL_PROGRESS', 'CHANNEL_PROGRESS_MEDIA', 'CHANNEL_STATE', 'CHANNEL_UNBRIDGE', 'CHANNEL_UNPARK',
+  'DETECTED_SPEECH', 'DTMF', 'NOTALK', 'TALK',
+]);
+
+const noop = () => {};
+
+/**
+ * One call delivered by FreeSWITCH's `socket` dialplan application: the connection it opened,
+ * the channel data from the `connect` reply, and the commands that drive the channel.
+ *
+ * Emits `event` (EslEvent) for every event, and each event under its own name (`CHANNEL_ANSWER`,
+ * and for CUSTOM events also the subclass, e.g. `sofia::register`); `disconnect-notice`
+ * ({ disposition, lingerTime, frame }); `hangup` ({ cause }); `end` (CallEnd). Every listener on
+ * the session is removed once `end` has been emitted.
+ */
+export class CallSession extends EventEmitter {
+  readonly conn: Connection;
+  private readonly waiters: ExecuteWaiters;
+  private readonly opts: CallSessionOptions;
+  private state: State = 'new';
+  private data: EslEvent | undefined;
+  private mode: 'async' | 'static' = 'async';
+  private controlMode: 'full' | 'single-channel' = 'full';
+  private id = '';
+
+  // What the session has asked FreeSWITCH for; needed to know what to subscribe on its own.
+  private myeventsOn = false;
+  private allEvents = false;
+  private readonly subscribed = new Set<string>();
+  private format: EventFormat = 'plain';
+  private lingerOn = false;
+
+  private hungUpFlag = false;
+  private cause: string | undefined;
+  private hangupCompleteSeen = false;
+  private disposition: string | undefined;
+  private lingerTimer: NodeJS.Timeout | undefined;
+  private closeTimer: NodeJS.Timeout | undefined;
+  private endInfo: CallEnd | undefined;
+  private handlerError: Error | undefined;
+  private readonly jobs = new Map<string, { resolve(body: string): void; reject(err: Error): void }>();
+
+  /** Resolves (never rejects) once the socket is closed and everything is cleaned up. */
+  readonly ended: Promise<CallEnd>;
+  private resolveEnded!: (end: CallEnd) => void;
+
+  private readonly onEvent = (ev: EslEvent) => this.handleEvent(ev);
+  private readonly onNotice = (frame: Frame) => this.handleNotice(frame);
+  private readonly onClose = (err: EslError | undefined) => this.handleClose(err);
+  private readonly onConnError = noop; // the cause arrives with 'close'; listening keeps it from throwing
+
+  constructor(socket: Socket, options: CallSessionOptions) {
+    super();
+    this.opts = options;
+    this.conn = new Connection(socket, options);
+    this.waiters = new ExecuteWaiters(this.conn);
+    this.conn.on('event', this.onEvent);
+    this.conn.on('disconnect-notice', this.onNotice);
+    this.conn.on('close', this.onClose);
+    this.conn.on('error', this.onConnError);
+    this.ended = new Promise<CallEnd>((resolve) => {
+      this.resolveEnded = resolve;
+    });
+  }
+
+  // ---------------------------------------------------------------- channel data
+
+  /** The `connect` reply: a CHANNEL_DATA event with every channel header, decoded. */
+  get channelData(): EslEvent {
+    if (this.data === undefined) throw new EslError('ESL_SERVER', 'channel data is not available before connect');
+    return this.data;
+  }
+
+  /** Unique-ID of the controlled channel. */
+  get uuid(): string {
+    return this.id;
+  }
+
+  /** A decoded header of the channel data (names match case-insensitively). */
+  get(name: string): string | undefined {
+    return this.data?.get(name);
+  }
+
+  /** Channel variable from the channel data (`variable_<name>`), as it was at connect time. */
+  variable(name: string): string | undefined {
+    return this.data?.get(`variable_${name}`);
+  }
+
+  get callerIdName(): string | undefined {
+    return this.get('Caller-Caller-ID-Name');
+  }
+  get callerIdNumber(): string | undefined {
+    return this.get('Caller-Caller-ID-Number');
+  }
+  get destinationNumber(): string | undefined {
+    return this.get('Caller-Destination-Number');
+  }
+  get channelName(): string | undefined {
+    return this.get('Channel-Name');
+  }
+  get callDirection(): string | undefined {
+    return this.get('Call-Direction');
+  }
+  get answerState(): string | undefined {
+    return this.get('Answer-State');
+  }
+
+  /** Every channel variable at connect time, without the `variable_` prefix. */
+  get variables(): Record<string, string> {
+    const out: Record<string, string> = {};
+    if (this.data === undefined) return out;
+    for (const [name, value] of this.data.headers()) {
+      if (name.startsWith('variable_')) {
+        const key = name.slice(9);
+        if (!(key in out)) out[key] = value;
+      }
+    }
+    return out;
+  }
+
+  /** All headers of the connect reply, decoded, in wire order. */
+  headers(): Array<[string, string]> {
+    return this.data === undefined ? [] : [...this.data.headers()];
+  }
+
+  /** `Socket-Mode` of the connect reply: `async`, or `static` for a sync socket. */
+  get socketMode(): 'async' | 'static' {
+    return this.mode;
+  }
+
+  /** `Control` of the connect reply: `full`, or `single-channel` without the `full` argument. */
+  get control(): 'full' | 'single-channel' {
+    return this.controlMode;
+  }
+
+  get remoteAddress(): string | undefined {
+    return this.conn.socket.remoteAddress;
+  }
+
+  // ---------------------------------------------------------------- state
+
+  /** True while the socket is open and the session has not started ending. */
+  get connected(): boolean {
+    return this.state === 'active' && !this.conn.closed;
+  }
+
+  /** True once the channel is known to be down (CHANNEL_HANGUP or a disconnect notice). */
+  get hungUp(): boolean {
+    return this.hungUpFlag;
+  }
+
+  get hangupCause(): string | undefined {
+    return this.cause;
+  }
+
+  /** True while `linger` is in effect (set by linger(), cleared by nolinger()). */
+  get lingering(): boolean {
+    return this.lingerOn;
+  }
+
+  // ---------------------------------------------------------------- start (used by the server)
+
+  /**
+   * Sends `connect` (FreeSWITCH sends nothing before it and answers no other first command,
+   * MES listener_run), pipelining the optional myevents/linger behind it.
+   */
+  async start(auto: { myevents?: EventFormat | undefined; linger?: number | true | undefined } = {}): Promise<void> {
+    if (this.state !== 'new') throw new EslError('ESL_SERVER', 'session already started');
+    this.state = 'connecting';
+    const connectReply = this.conn.send(commands.connect(), 'command/reply', 'connect', {
+      timeout: this.opts.connectTimeout,
+    });
+    const extra: Array<Promise<unknown>> = [];
+    if (auto.myevents !== undefined) extra.push(this.myevents(auto.myevents));
+    if (auto.linger !== undefined) extra.push(this.linger(auto.linger === true ? undefined : auto.linger));
+    // Attach handlers to every promise up front so a failed connect leaves no unhandled rejection.
+    const all = Promise.all([connectReply, ...extra]);
+    let frame: Frame;
+    try {
+      [frame] = await all;
+    } catch (err) {
+      const error = err instanceof Error ? err : new Error(String(err));
+      this.finish('error', error);
+      throw error;
+    }
+    this.adoptChannelData(frame);
+    if (this.state === 'connecting') this.state = 'active';
+  }
+
+  private adoptChannelData(frame: Frame): void {
+    // The connect reply is a serialized CHANNEL_DATA event (MES parse_command "connect"): a plain
+    // header block with URL-encoded values. Kept as one compact buffer of those lines and read
+    // lazily by EslEvent, so an idle session holds a few KiB instead of ~100 decoded strings.
+    let size = 0;
+    for (const [n, v] of frame.headers) size += Buffer.byteLength(n) + Buffer.byteLength(v) + 3;
+    const raw = Buffer.allocUnsafeSlow(size);
+    let at = 0;
+    for (const [n, v] of frame.headers) {
+      at += raw.write(n, at, 'utf8');
+      at += raw.write(': ', at, 'latin1');
+      at += raw.write(v, at, 'utf8');
+      raw[at++] = 0x0a;
+    }
+    const data = EslEvent.fromPlain(raw);
+    const reply = data.get('Reply-Text') ?? '';
+    if (!reply.startsWith('+OK')) {
+      throw this.failConnect(new EslCommandError('connect', reply));
+    }
+    const uuid = data.get('Unique-ID');
+    if (uuid === undefined || uuid === '') {
+      throw this.failConnect(new EslParseError('connect reply carries no Unique-ID'));
+    }
+    this.data = data;
+    this.id = uuid;
+    this.mode = data.get('Socket-Mode') === 'static' ? 'static' : 'async';
+    this.controlMode = data.get('Control') === 'single-channel' ? 'single-channel' : 'full';
+  }
+
+  private failConnect(err: Error): Error {
+    this.finish('error', err);
+    return err;
+  }
+
+  // ---------------------------------------------------------------- session commands
+
+  /** Sends one command and resolves with its Reply-Text; -ERR rejects with EslCommandError. */
+  private async command(bytes: Buffer, label: string, options: CommandOptions = {}): Promise<string> {
+    const frame = await this.conn.send(bytes, 'command/reply', label, options);
+    const text = replyText(frame);
+    if (isErrorReply(text)) throw new EslCommandError(label, text);
+    return text;
+  }
+
+  /**
+   * `myevents [format]`: this channel's events (the 23 per-channel types). Idempotent: FreeSWITCH
+   * refuses a second myevents (`-ERR aready enabled.`), so a repeat with the same or no format
+   * resolves without sending anything.
+   */
+  async myevents(format?: EventFormat, options?: CommandOptions): Promise<string> {
+    if (this.myeventsOn && (format === undefined || format === this.format)) return '+OK Events Enabled';
+    const previous = { on: this.myeventsOn, format: this.format };
+    this.myeventsOn = true;
+    if (format !== undefined) this.format = format;
+    try {
+      return await this.command(commands.myevents(format), 'myevents', options);
+    } catch (err) {
+      this.myeventsOn = previous.on;
+      this.format = previous.format;
+      throw err;
+    }
+  }
+
+  /**
+   * `event <format> <names…>` (needs `full` control). Subscriptions add up. With `myevents` on,
+   * FreeSWITCH still only delivers this channel's events.
+   */
+  async subscribe(names: string | readonly string[], format?: EventFormat, options?: CommandOptions): Promise<string> {
+    const list = typeof names === 'string' ? names.split(/\s+/).filter(Boolean) : [...names];
+    const fmt = format ?? this.format;
+    const bytes = commands.event(fmt, list);
+    this.format = fmt;
+    for (const n of list) {
+      const upper = n.toUpperCase();
+      if (upper === 'ALL') this.allEvents = true;
+      else this.subscribed.add(upper);
+    }
+    return this.command(bytes, 'event', options);
+  }
+
+  /** `filter <header> <value>`; once any filter exists only matching events are delivered. */
+  filter(header: string, value: string, options?: CommandOptions): Promise<string> {
+    return this.command(commands.filter(header, value), 'filter', options);
+  }
+
+  /** `filter delete <header> [<value>]`; without a value every filter on that header goes. */
+  filterDelete(header: string, value?: string, options?: CommandOptions): Promise<string> {
+    return this.command(commands.filterDelete(header, value), 'filter delete', options);
+  }
+
+  /**
+   * `linger [seconds]`: keep the socket after hangup so the final events arrive. No argument
+   * lingers until this side exits (`+OK will linger`, Linger-Time -1).
+   */
+  async linger(seconds?: number, options?: CommandOptions): Promise<string> {
+    if (seconds !== undefined && !(Number.isFinite(seconds) && seconds > 0)) {
+      throw new EslInvalidArgumentError(`linger seconds must be a positive number, got ${seconds}`);
+    }
+    const was = this.lingerOn;
+    this.lingerOn = true;
+    try {
+      return await this.command(commands.linger(seconds), 'linger', options);
+    } catch (err) {
+      this.lingerOn = was;
+      throw err;
+    }
+  }
+
+  /** `nolinger` (does not stop a linger period that already started). */
+  async nolinger(options?: CommandOptions): Promise<string> {
+    const was = this.lingerOn;
+    this.lingerOn = false;
+    try {
+      return await this.command(commands.nolinger(), 'nolinger', options);
+    } catch (err) {
+      this.lingerOn = was;
+      throw err;
+    }
+  }
+
+  /** `resume`: when the socket closes, the channel goes back to its dialplan (socket_resume=true). */
+  resume(options?: CommandOptions): Promise<string> {
+    return this.command(commands.resume(), 'resume', options);
+  }
+
+  /** `divert_events on|off`: deliver the channel's own-session events (e.g. from inputs) here. */
+  divertEvents(on: boolean, options?: CommandOptions): Promise<string> {
+    return this.command(commands.divertEvents(on), 'divert_events', options);
+  }
+
+  /**
+   * `api <cmd>` on this socket (needs `full` control); resolves with the body. A body starting
+   * `-ERR`/`-USAGE` rejects with EslCommandError (reply in `.reply`).
+   */
+  async api(command: string, options?: CommandOptions): Promise<string> {
+    const frame = await this.conn.send(commands.api(command), 'api/response', `api ${command}`, options);
+    const text = replyText(frame);
+    if (isErrorReply(text)) throw new EslCommandError(`api ${command}`, text);
+    return text;
+  }
+
+  /**
+   * `bgapi <cmd>` on this socket (needs `full` control). Resolves, once FreeSWITCH accepted the
+   * job, with its Job-UUID and a `result` promise for the BACKGROUND_JOB body.
+   *
+   * The result needs BACKGROUND_JOB events: unless already subscribed, the session sends
+   * `event <format> BACKGROUND_JOB` first (with myevents on, FreeSWITCH then only delivers jobs
+   * owned by this channel: Job-Owner-UUID). A filter that hides BACKGROUND_JOB events leaves the
+   * result pending until the session ends.
+   */
+  async bgapi(command: string, options: CommandOptions & { jobUuid?: string } = {}): Promise<BgapiJob> {
+    const jobUuid = options.jobUuid ?? randomUUID();
+    const bytes = commands.bgapi(command, jobUuid);
+    if (!this.allEvents && !this.subscribed.has('BACKGROUND_JOB')) {
+      this.subscribe(['BACKGROUND_JOB']).catch(noop); // its failure shows up as the bgapi's own -ERR
+    }
+    const result = new Promise<string>((resolve, reject) => {
+      this.jobs.set(jobUuid, { resolve, reject });
+    });
+    result.catch(noop);
+    try {
+      const text = await this.command(bytes, `bgapi ${command}`, options);
+      const echoed = /Job-UUID:\s*(\S+)/.exec(text)?.[1] ?? jobUuid;
+      if (echoed !== jobUuid) {
+        const entry = this.jobs.get(jobUuid);
+        this.jobs.delete(jobUuid);
+        if (entry) this.jobs.set(echoed, entry);
+      }
+      return { jobUuid: echoed, result };
+    } catch (err) {
+      const entry = this.jobs.get(jobUuid);
+      this.jobs.delete(jobUuid);
+      entry?.reject(err as Error);
+      throw err;
+    }
+  }
+
+  /** Any sendmsg to this channel; resolves with the Reply-Text. */
+  sendmsg(headers: HeaderInput, body?: string, options?: CommandOptions): Promise<string> {
+    return this.command(commands.sendmsg(undefined, headers, body), 'sendmsg', options);
+  }
+
+  /**
+   * Runs a dialplan application with sendmsg `execute` and resolves with its
+   * CHANNEL_EXECUTE_COMPLETE event (`.get('Application-Response')`).
+   *
+   * Works in both socket modes. The completion event needs this channel's events: unless the
+   * session already has them (myevents, `event ALL` or CHANNEL_EXECUTE_COMPLETE subscribed), it
+   * sends `myevents` first. In a sync socket FreeSWITCH runs the application inline and sends
+   * the `+OK` only when it returns (PROTOCOL.md §5); the event follows the reply.
+   *
+   * Rejects with EslHangupError (`.hangupCause`) when the channel hangs up first, with
+   * EslCommandError when FreeSWITCH refuses the sendmsg, EslTimeoutError after
+   * `completionTimeout`, EslAbortError on `signal`. An argument with line breaks is sent as a
+   * text/plain body, the only way FreeSWITCH accepts one.
+   */
+  execute(app: string, arg?: string, options: CallExecuteOptions = {}): Promise<EslEvent> {
+    if (this.hungUpFlag) return Promise.reject(new EslHangupError(this.cause));
+    if (this.state === 'ending' || this.state === 'ended' || this.conn.closed) {
+      return Promise.reject(new EslConnectionClosedError(`cannot execute ${app}: call session ended`));
+    }
+    const eventUuid = options.eventUuid ?? randomUUID();
+    let bytes: Buffer;
+    try {
+      bytes = commands.execute(undefined, app, arg, {
+        eventUuid,
+        eventLock: options.eventLock,
+        async: options.async,
+        loops: options.loops,
+        holdBleg: options.holdBleg,
+      });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    this.ensureChannelEvents();
+    const done = this.waiters.wait(eventUuid, this.id, {
+      completionTimeout: options.completionTimeout ?? options.timeout,
+      signal: options.signal,
+    });
+    const label = `execute ${app}`;
+    this.conn.send(bytes, 'command/reply', label).then(
+      (frame) => {
+        const text = replyText(frame);
+        if (isErrorReply(text)) this.waiters.cancel(eventUuid, new EslCommandError(label, text));
+      },
+      (err: Error) => this.waiters.cancel(eventUuid, this.hungUpFlag ? new EslHangupError(this.cause) : err),
+    );
+    return done;
+  }
+
+  /** The channel's events must reach us for execute to complete; subscribe if nothing would. */
+  private ensureChannelEvents(): void {
+    if (this.myeventsOn || this.allEvents || this.subscribed.has('CHANNEL_EXECUTE_COMPLETE')) return;
+    // Pipelined: FreeSWITCH answers in order, so the subscription is active before the sendmsg.
+    this.myevents().catch(noop);
+  }
+
+  answer(options?: CallExecuteOptions): Promise<EslEvent> {
+    return this.execute('answer', undefined, options);
+  }
+
+  preAnswer(options?: CallExecuteOptions): Promise<EslEvent> {
+    return this.execute('pre_answer', undefined, options);
+  }
+
+  /**
+   * Hangs the channel up (sendmsg `call-command: hangup`, default cause NORMAL_CLEARING).
+   * Resolves once FreeSWITCH accepted it; a channel already down resolves at once.
+   */
+  async hangup(cause?: string, options?: CommandOptions): Promise<void> {
+    if (this.hungUpFlag || this.state === 'ending' || this.state === 'ended' || this.conn.closed) return;
+    await this.command(commands.hangup(undefined, cause), 'sendmsg hangup', options);
+  }
+
+  bridge(target: string, options?: CallExecuteOptions): Promise<EslEvent> {
+    return this.execute('bridge', target, options);
+  }
+
+  playback(file: string, options?: CallExecuteOptions): Promise<EslEvent> {
+    return this.execute('playback', file, options);
+  }
+
+  /** Sets a channel variable (the `set` application). */
+  async setVariable(name: string, value: string, options?: CallExecuteOptions): Promise<void> {
+    if (name.length === 0 || /[=\s]/.test(name)) throw new EslInvalidArgumentError(`invalid variable name: ${JSON.stringify(name)}`);
+    await this.execute('set', `${name}=${value}`, options);
+  }
+
+  /**
+   * Current value of a channel variable (`getvar`), or undefined when unset or empty: FreeSWITCH
+   * answers both with `-ERR command not found` (MES parse_command). Reply-Text is limited to 511
+   * bytes, so longer values come back cut off.
+   */
+  async getVariable(name: string, options?: CommandOptions): Promise<string | undefined> {
+    if (name.length === 0 || /\s/.test(name)) throw new EslInvalidArgumentError(`invalid variable name: ${JSON.stringify(name)}`);
+    const frame = await this.conn.send(commands.getvar(name), 'command/reply', `getvar ${name}`, options);
+    const text = replyText(frame);
+    if (text === '-ERR command not found') return undefined;
+    return text;
+  }
+
+  /**
+   * The `play_and_get_digits` application; resolves with the digits collected ('' if none).
+   * Files and terminators cannot contain spaces (the application splits its argument on them).
+   */
+  async playAndGetDigits(o: PlayAndGetDigitsOptions, options?: CallExecuteOptions): Promise<string> {
+    const variableName = o.variableName ?? 'pagd_input';
+    const parts = [
+      o.min ?? 1,
+      o.max ?? 1,
+      o.tries ?? 3,
+      o.timeout ?? 5000,
+      o.terminators ?? '#',
+      o.file,
+      o.invalidFile ?? 'silence_stream://250',
+      variableName,
+      o.regexp ?? '\\d+',
+      o.digitTimeout ?? o.timeout ?? 5000,
+    ].map(String);
+    if (o.transferOnFailure !== undefined) parts.push(o.transferOnFailure);
+    for (const p of parts.slice(0, 10)) {
+      if (p.length === 0 || /\s/.test(p)) {
+        throw new EslInvalidArgumentError(`play_and_get_digits arguments cannot be empty or contain spaces: ${JSON.stringify(p)}`);
+      }
+    }
+    const ev = await this.execute('play_and_get_digits', parts.join(' '), options);
+    // CHANNEL_EXECUTE_COMPLETE carries the channel variables; ask when it does not.
+    return ev.variable(variableName) ?? (await this.getVariable(variableName)) ?? '';
+  }
+
+  // ---------------------------------------------------------------- ending
+
+  /**
+   * Sends `exit` (FreeSWITCH answers `+OK bye`, sends the disconnect notice and closes) and
+   * resolves once the socket is closed. The dialplan continues if the channel is still up.
+   */
+  async exit(): Promise<CallEnd> {
+    this.finish('exit', undefined, true);
+    return this.ended;
+  }
+
+  /** Ends the session (with `exit` if it lingered) and resolves once the socket is closed. */
+  async close(): Promise<CallEnd> {
+    this.finish('exit');
+    return this.ended;
+  }
+
+  /** Closes the socket at once. */
+  destroy(err?: Error): void {
+    if (this.state === 'ended') return;
+    if (this.endInfo === undefined) this.endInfo = this.makeEnd(err ? 'error' : 'closed', err);
+    this.state = 'ending';
+    this.conn.destroy(err instanceof EslError ? err : undefined);
+  }
+
+  /**
+   * Starts ending the session. The first reason wins. `exit` is sent when the session lingers
+   * (or when asked), unless FreeSWITCH already said it is disconnecting; then our side closes.
+   */
+  finish(reason: CallEnd['reason'], error?: Error, forceExit = false): void {
+    if (this.state === 'ending' || this.state === 'ended') return;
+    this.state = 'ending';
+    // Ending from this side after the channel went down is still the channel's own ending.
+    if (reason === 'exit' && this.hungUpFlag) reason = this.lingerOn || this.disposition === 'linger' ? 'linger' : 'disconnect';
+    this.endInfo = this.makeEnd(reason, error);
+    this.clearLingerTimer();
+    this.rejectPending();
+    if (this.conn.closed) return;
+    if ((forceExit || this.lingerOn) && this.disposition !== 'disconnect') {
+      this.conn.send(commands.exit(), 'command/reply', 'exit').catch(noop);
+    }
+    void this.conn.end();
+    this.closeTimer = setTimeout(() => this.conn.destroy(), this.opts.exitTimeout);
+    this.closeTimer.unref();
+  }
+
+  /**
+   * @internal Used by the server when the handler failed: however the session then ends (the
+   * hangup it sends makes FreeSWITCH disconnect), it ends with reason `error`.
+   */
+  noteHandlerError(error: Error): void {
+    this.handlerError ??= error;
+  }
+
+  private makeEnd(reason: CallEnd['reason'], error?: Error): CallEnd {
+    if (this.handlerError !== undefined) {
+      reason = 'error';
+      error = this.handlerError;
+    }
+    const end: CallEnd = { reason };
+    if (this.cause !== undefined) end.hangupCause = this.cause;
+    if (this.disposition !== undefined) end.disposition = this.disposition;
+    if (error !== undefined) end.error = error;
+    return end;
+  }
+
+  private rejectPending(): void {
+    const err = this.hungUpFlag
+      ? new EslHangupError(this.cause)
+      : new EslConnectionClosedError('call session ended');
+    this.waiters.rejectAll(err);
+    for (const job of this.jobs.values()) job.reject(err);
+    this.jobs.clear();
+  }
+
+  private clearLingerTimer(): void {
+    if (this.lingerTimer !== undefined) {
+      clearTimeout(this.lingerTimer);
+      this.lingerTimer = undefined;
+    }
+  }
+
+  // ---------------------------------------------------------------- incoming
+
+  private handleEvent(ev: EslEvent): void {
+    const name = ev.name;
+    if (name === 'BACKGROUND_JOB') {
+      const id = ev.get('Job-UUID');
+      const job = id === undefined ? undefined : this.jobs.get(id);
+      if (job !== undefined) {
+        this.jobs.delete(id!);
+        const body = ev.body;
+        if (isErrorReply(body)) job.reject(new EslCommandError(`bgapi ${ev.get('Job-Command') ?? ''}`, body));
+        else job.resolve(body);
+      }
+    } else if (
+      (name === 'CHANNEL_HANGUP' || name === 'CHANNEL_HANGUP_COMPLETE') &&
+      ev.get('Unique-ID') === this.id
+    ) {
+      const cause = ev.get('Hangup-Cause');
+      if (cause !== undefined) this.cause = cause;
+      if (name === 'CHANNEL_HANGUP_COMPLETE') this.hangupCompleteSeen = true;
+      this.markHungUp();
+    }
+    this.emit('event', ev);
+    if (name !== '') this.emit(name, ev);
+    const sub = name === 'CUSTOM' ? ev.subclass : undefined;
+    if (sub !== undefined) this.emit(sub, ev);
+    // After the linger notice, CHANNEL_HANGUP_COMPLETE is the last event worth waiting for.
+    if (name === 'CHANNEL_HANGUP_COMPLETE' && this.hangupCompleteSeen && this.disposition === 'linger') {
+      this.finish('linger');
+    }
+  }
+
+  private markHungUp(): void {
+    if (this.hungUpFlag) return;
+    this.hungUpFlag = true;
+    // ExecuteWaiters fails this channel's executes on CHANNEL_HANGUP itself; a disconnect notice
+    // without events (no subscription) has to do it here.
+    this.waiters.rejectChannel(this.id, new EslHangupError(this.cause));
+    this.emit('hangup', { cause: this.cause });
+  }
+
+  private handleNotice(frame: Frame): void {
+    const disposition = frame.get('Content-Disposition') ?? 'disconnect';
+    const first = this.disposition === undefined;
+    if (first || disposition === 'disconnect') this.disposition = disposition;
+    const linger = frame.get('Linger-Time');
+    this.emit('disconnect-notice', {
+      disposition,
+      lingerTime: linger === undefined ? undefined : Number(linger),
+      frame,
+    });
+    if (this.state === 'ending' || this.state === 'ended') return;
+    // Both notices mean the channel is down (MES read_packet: switch_channel_down), unless we
+    // asked to leave, which the `ending` check above covers.
+    this.markHungUp();
+    if (disposition === 'linger') {
+      if (this.hangupCompleteSeen || !this.expectsHangupComplete()) {
+        this.finish('linger');
+        return;
+      }
+      this.lingerTimer = setTimeout(() => this.finish('linger'), this.opts.lingerWait);
+      this.lingerTimer.unref();
+    } else {
+      this.finish('disconnect');
+    }
+  }
+
+  /**
+   * Whether CHANNEL_HANGUP_COMPLETE can still come after the linger notice. Not in a sync socket:
+   * the channel's own thread runs the socket loop, and that thread is the one that would fire it
+   * (PROTOCOL.md §5, switch_core_session_reporting_state). Not without a subscription either.
+   */
+  private expectsHangupComplete(): boolean {
+    if (this.mode === 'static') return false;
+    return this.myeventsOn || this.allEvents || this.subscribed.has('CHANNEL_HANGUP_COMPLETE');
+  }
+
+  private handleClose(err: EslError | undefined): void {
+    if (this.state === 'ended') return;
+    if (this.endInfo === undefined) {
+      this.endInfo = this.makeEnd(err ? 'error' : 'closed', err);
+    } else if (this.endInfo.hangupCause === undefined && this.cause !== undefined) {
+      this.endInfo.hangupCause = this.cause;
+    }
+    this.state = 'ended';
+    this.clearLingerTimer();
+    if (this.closeTimer !== undefined) clearTimeout(this.closeTimer);
+    this.closeTimer = undefined;
+    this.rejectPending();
+    this.waiters.dispose();
+    this.conn.off('event', this.onEvent);
+    this.conn.off('disconnect-notice', this.onNotice);
+    this.conn.off('close', this.onClose);
+    this.conn.off('error', this.onConnError);
+    const end = this.endInfo;
+    this.resolveEnded(end);
+    try {
+      this.emit('end', end);
+    } catch (error) {
+      // A throwing 'end' listener must not unwind into the socket's close handling.
+      queueMicrotask(() => {
+        throw error;
+      });
+    } finally {
+      this.removeAllListeners();
+    }
+  }
+}
