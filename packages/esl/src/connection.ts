@@ -276,7 +276,10 @@ export class Connection extends EventEmitter<ConnectionEventMap> {
       this.fail(new EslOutOfSyncError(`unexpected ${type} with no command pending`));
       return;
     }
-    if (entry.kind !== type) {
+    // FreeSWITCH answers an api refused by userauth's allowed-API list (or not permitted on a
+    // non-full outbound socket) with a command/reply "-ERR ..." in place of the api/response
+    // (MES parse_command): that is the reply to this api, not a sign of lost sync.
+    if (entry.kind !== type && !(entry.kind === 'api/response' && isErrorReply(frame.get('Reply-Text') ?? ''))) {
       this.fail(new EslOutOfSyncError(`expected ${entry.kind} for ${entry.label}, got ${type}`));
       return;
     }

@@ -8,3 +8,9 @@ export { createServer, Server } from './server.js';
 export type { CallHandler, ServerOptions, ListenOptions, RejectedConnection } from './server.js';
 export { CallSession } from './call-session.js';
 export type { CallEnd, CallExecuteOptions, CommandOptions, BgapiJob, PlayAndGetDigitsOptions } from './call-session.js';
+export { connect, EslClient } from './client.js';
+export type {
+  ApiOptions, BgapiOptions, ClientExecuteOptions, ClientState, CommandOptions as ClientCommandOptions, ConnectOptions, EslClientEventMap,
+  EventSelector, EventStream, EventStreamOptions, OverflowPolicy, Permissions, ReconnectAttempt, ReconnectOptions,
+  StateChangeInfo,
+} from './client.js';
