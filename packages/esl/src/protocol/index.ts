@@ -7,3 +7,4 @@ export { serializeCommand, commands, assertSingleLine } from './serializer.js';
 export type { HeaderInput, ExecuteOptions, LogLevel } from './serializer.js';
 export { Command, CommandReader, MAX_COMMAND_BODY, MAX_COMMAND_BLOCK } from './command-reader.js';
 export { urlEncode, urlDecode, urlDecodeBytes, xmlEscape, xmlUnescape } from './encoding.js';
+export { serializeEvent, serializeEventPlain, serializeEventJson, serializeEventXml, eventFrame, type EventHeaderValue, type EventHeaderList } from './event-serializer.js';

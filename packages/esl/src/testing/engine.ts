@@ -1,0 +1,637 @@
+import { Channel, type PrivateMessage } from './channel.js';
+import { parseCause } from './causes.js';
+import type { SimCore } from './core.js';
+import { SITES, newUuid } from './events.js';
+import type { DialplanEntry, FarEndScript, SocketTarget } from './options.js';
+
+/** An application: runs on a channel with its (variable-expanded) argument. */
+export type AppFunction = (ch: Channel, arg: string, engine: Engine) => Promise<void> | void;
+
+export interface AppDefinition {
+  run: AppFunction;
+  /** Needs media: an unanswered inbound channel is pre-answered first (switch_core_session_execute_application). */
+  media?: boolean;
+}
+
+/** Result of dialling one leg (switch_ivr_originate). */
+export interface DialResult {
+  channel?: Channel;
+  cause?: string;
+}
+
+export interface DialOptions {
+  /** Channel variables for the new leg (from `{…}` or the API). */
+  variables?: Map<string, string>;
+  callerIdName?: string;
+  callerIdNumber?: string;
+  /** Seconds before NO_ANSWER (scaled by timeScale). */
+  timeoutSec?: number;
+  /** The channel that dials (bridge): the new leg gets its caller id. */
+  caller?: Channel;
+  /** A far-end script that overrides the one derived from the dial string. */
+  script?: FarEndScript;
+}
+
+/** Splits a leading `{a=b,c=d}` (or `[…]`) variable block off a dial string. */
+export function parseDialVariables(dial: string): { vars: Map<string, string>; rest: string } {
+  const vars = new Map<string, string>();
+  let rest = dial.trim();
+  while (rest.startsWith('{') || rest.startsWith('[')) {
+    const close = rest.indexOf(rest[0] === '{' ? '}' : ']');
+    if (close === -1) break;
+    const body = rest.slice(1, close);
+    rest = rest.slice(close + 1);
+    for (const part of splitUnquoted(body, ',')) {
+      const eq = part.indexOf('=');
+      if (eq <= 0) continue;
+      let value = part.slice(eq + 1);
+      // Values may be quoted with single quotes to protect commas and spaces (switch_event_create_brackets).
+      if (value.length >= 2 && value.startsWith("'") && value.endsWith("'")) value = value.slice(1, -1);
+      vars.set(part.slice(0, eq).trim(), value);
+    }
+  }
+  return { vars, rest };
+}
+
+function splitUnquoted(text: string, sep: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let quoted = false;
+  for (const ch of text) {
+    if (ch === "'") quoted = !quoted;
+    if (ch === sep && !quoted) {
+      out.push(cur);
+      cur = '';
+    } else cur += ch;
+  }
+  out.push(cur);
+  return out;
+}
+
+/** Parses a socket application argument (`<host>[:port][/path][|host2…] [async] [full]`). */
+export function parseSocketArg(arg: string): { hosts: Array<{ host: string; port: number; path?: string }>; async: boolean; full: boolean } {
+  const words = arg.split(' ').filter(Boolean);
+  const hosts: Array<{ host: string; port: number; path?: string }> = [];
+  let port = 8084; // MES socket_function default; a port carries over to the next host without one
+  for (const spec of (words[0] ?? '').split('|')) {
+    if (!spec) continue;
+    let host = spec;
+    const colon = host.lastIndexOf(':'); // split at the LAST ':' (MES strrchr)
+    if (colon !== -1) {
+      port = Number.parseInt(host.slice(colon + 1), 10) || 0;
+      host = host.slice(0, colon);
+    }
+    let path: string | undefined;
+    const pathAt = (colon !== -1 ? spec.slice(colon + 1) : host).indexOf('/');
+    if (pathAt !== -1) {
+      if (colon !== -1) path = spec.slice(colon + 1).slice(pathAt + 1);
+      else {
+        path = host.slice(pathAt + 1);
+        host = host.slice(0, pathAt);
+      }
+    }
+    hosts.push({ host, port, path });
+  }
+  let async = false;
+  let full = false;
+  for (const w of words.slice(1)) {
+    if (w.toLowerCase() === 'async') async = true;
+    else if (w.toLowerCase() === 'full') full = true;
+  }
+  return { hosts, async, full };
+}
+
+/** Formats a socket target as the socket application's argument. */
+export function socketArg(target: string | SocketTarget): string {
+  if (typeof target === 'string') return target;
+  const words = [`${target.host ?? '127.0.0.1'}:${target.port}`];
+  if (target.async !== false) words.push('async');
+  if (target.full !== false) words.push('full');
+  return words.join(' ');
+}
+
+/** Splits an `app arg` action string. */
+function splitAction(action: string | readonly [string, string?]): { app: string; arg: string } {
+  if (typeof action !== 'string') return { app: action[0], arg: action[1] ?? '' };
+  const sp = action.indexOf(' ');
+  return sp === -1 ? { app: action, arg: '' } : { app: action.slice(0, sp), arg: action.slice(sp + 1) };
+}
+
+/** Turns `sim/1000/answer-after-200/hangup-after-1000` style tokens into a script. */
+export function parseScriptTokens(tokens: string[], base: FarEndScript = {}): FarEndScript {
+  const s: FarEndScript = { ...base };
+  for (const t of tokens) {
+    let m: RegExpExecArray | null;
+    if ((m = /^answer-after-(\d+)$/.exec(t))) s.answerAfterMs = Number(m[1]);
+    else if ((m = /^hangup-after-(\d+)$/.exec(t))) s.hangupAfterMs = Number(m[1]);
+    else if ((m = /^ring-(\d+)$/.exec(t))) s.answerAfterMs = Number(m[1]);
+    else if (t === 'busy') s.busy = true;
+    else if (t === 'no-answer' || t === 'noanswer') s.noAnswer = true;
+    else if (t === 'early-media') s.earlyMedia = true;
+    else if ((m = /^reject-([A-Za-z_0-9]+)$/.exec(t))) s.rejectCause = m[1]!.toUpperCase();
+  }
+  return s;
+}
+
+/**
+ * Runs channels the way FreeSWITCH's session threads do: state machine, dialplan extensions,
+ * applications with their EXECUTE events, sendmsg parsing, parking, originate and bridging.
+ */
+export class Engine {
+  readonly apps = new Map<string, AppDefinition>();
+  /** Registered by the simulator: runs the `socket` application (outbound ESL). */
+  socketHandler: ((ch: Channel, arg: string) => Promise<void>) | undefined;
+
+  constructor(readonly core: SimCore) {}
+
+  register(name: string, def: AppDefinition | AppFunction): void {
+    this.apps.set(name, typeof def === 'function' ? { run: def } : def);
+  }
+
+  /** Simulated duration in real ms. */
+  scaled(ms: number): number {
+    return ms * this.core.options.timeScale;
+  }
+
+  // ------------------------------------------------------------------ applications
+
+  /**
+   * switch_core_session_execute_application + switch_core_session_exec: unknown application →
+   * hangup DESTINATION_OUT_OF_ORDER with no EXECUTE event; otherwise current_application*,
+   * CHANNEL_EXECUTE, run, CHANNEL_EXECUTE_COMPLETE with Application-Response.
+   */
+  async executeApp(ch: Channel, app: string, rawArg: string): Promise<boolean> {
+    const def = this.apps.get(app);
+    if (!def) {
+      this.core.log(3, `Invalid Application ${app}\n`, { file: 'switch_core_session.c', func: 'switch_core_session_execute_application_get_flags', line: 2813, uuid: ch.uuid });
+      ch.hangup('DESTINATION_OUT_OF_ORDER');
+      return false;
+    }
+    if (!ch.ready && app !== 'hangup') return false;
+    if (def.media && ch.direction === 'inbound' && !ch.answered && !ch.early) ch.preAnswer();
+    let appUuid = ch.getVar('app_uuid');
+    if (appUuid !== undefined) ch.setVar('app_uuid', undefined);
+    else appUuid = newUuid();
+    const appUuidName = ch.getVar('app_uuid_name');
+    if (appUuidName !== undefined) ch.setVar('app_uuid_name', undefined);
+    const arg = ch.expand(rawArg);
+    ch.setVar('current_application', app);
+    ch.setVar('current_application_data', arg);
+    ch.setVar('current_application_response', undefined);
+    ch.fire('CHANNEL_EXECUTE', SITES.execute, {
+      after: [['Application', app], ['Application-Data', arg], ['Application-UUID', appUuid], ['Application-UUID-Name', appUuidName]],
+    });
+    // switch_core_session_exec sets current_application a second time after the event.
+    ch.setVar('current_application', app);
+    this.core.log(6, `EXECUTE [depth=0] ${ch.name} ${app}(${arg})\n`, { uuid: ch.uuid, clean: true, file: 'switch_core_session.c', func: 'switch_core_session_exec', line: 2890 });
+    const previous = ch.currentApplication;
+    ch.currentApplication = app;
+    try {
+      await def.run(ch, arg, this);
+    } finally {
+      ch.currentApplication = previous;
+    }
+    if (this.core.stopped) return true;
+    ch.fire('CHANNEL_EXECUTE_COMPLETE', SITES.executeComplete, {
+      after: [
+        ['Application', app], ['Application-Data', arg],
+        ['Application-Response', ch.getVar('current_application_response') ?? '_none_'],
+        ['Application-UUID', appUuid], ['Application-UUID-Name', appUuidName],
+      ],
+    });
+    return true;
+  }
+
+  /**
+   * switch_ivr_parse_event: runs one sendmsg. `call-command` counts by its first 7 bytes
+   * (hash-length quirk in IVR switch_ivr_parse_event).
+   */
+  async runMessage(ch: Channel, msg: PrivateMessage): Promise<void> {
+    const cmd = msg.command;
+    const callCommand = (cmd.get('call-command') ?? '').slice(0, 7);
+    if (callCommand === '') return;
+    const eventLock = isTrue(cmd.get('event-lock'));
+    const wasLocked = ch.eventLock;
+    if (eventLock) ch.eventLock = true;
+    try {
+      if (callCommand === 'execute') {
+        const app = cmd.get('execute-app-name');
+        if (!app) return;
+        let arg = cmd.get('execute-app-arg') ?? '';
+        const contentType = cmd.get('content-type');
+        if (arg === '' && contentType !== undefined && contentType.toLowerCase() === 'text/plain') arg = cmd.bodyText;
+        const loopsHeader = cmd.get('loops');
+        const loops = loopsHeader === undefined ? 1 : Number.parseInt(loopsHeader, 10) || 0;
+        const eventUuid = cmd.get('event-uuid');
+        const eventUuidName = cmd.get('event-uuid-name');
+        for (let x = 0; x < loops || loops < 0; x++) {
+          const before = performance.now();
+          if (eventUuid) ch.setVar('app_uuid', eventUuid);
+          if (eventUuidName) ch.setVar('app_uuid_name', eventUuidName);
+          ch.setVar('current_loop', x + 1);
+          ch.setVar('total_loops', loops);
+          if (!(await this.executeApp(ch, app, arg))) break;
+          // A run shorter than 0.5 s (simulated time) stops the loop (IVR switch_ivr_parse_event).
+          const simulatedMs = (performance.now() - before) / (this.core.options.timeScale || 1);
+          if (!ch.ready || simulatedMs < 500 || this.core.stopped) break;
+        }
+        ch.setVar('current_loop', undefined);
+        ch.setVar('total_loops', undefined);
+      } else if (callCommand === 'hangup') {
+        ch.hangup(parseCause(cmd.get('hangup-cause')) ?? 'NORMAL_CLEARING');
+      } else if (callCommand === 'xferext') {
+        const steps = cmd.headers.filter(([n]) => n.toLowerCase() === 'application').map(([, v]) => splitAction(v));
+        ch.extension = steps;
+        ch.requestBreak();
+      }
+      // unicast and nomedia need real media paths: accepted and ignored.
+    } finally {
+      if (eventLock) ch.eventLock = wasLocked;
+    }
+  }
+
+  /** switch_ivr_parse_all_events: runs every queued message the lock allows. */
+  async parseAllEvents(ch: Channel): Promise<void> {
+    for (let msg = ch.nextMessage(); msg; msg = ch.nextMessage()) {
+      if (this.core.stopped) return;
+      await this.core.runMessage(ch, msg, true);
+    }
+  }
+
+  /**
+   * switch_ivr_park: CHANNEL_PARK, then handle queued messages until hangup, a break, or (for a
+   * socket-controlled channel) until the controlling socket goes away; then CHANNEL_UNPARK.
+   */
+  async park(ch: Channel, untilUncontrolled = false): Promise<void> {
+    if (!ch.ready) return;
+    ch.fire('CHANNEL_PARK', SITES.park);
+    for (;;) {
+      if (!ch.ready || this.core.stopped) break;
+      if (untilUncontrolled && !ch.controlled) break;
+      if (ch.consumeBreak()) break;
+      const msg = ch.nextMessage();
+      if (msg) {
+        await this.core.runMessage(ch, msg, true);
+        continue;
+      }
+      await ch.waitSignal();
+    }
+    if (!this.core.stopped) ch.fire('CHANNEL_UNPARK', SITES.unpark);
+  }
+
+  // ------------------------------------------------------------------ dialplan
+
+  /** The dialplan lookup: the destination's extension (or '*'); undefined → NO_ROUTE_DESTINATION. */
+  lookup(destination: string): Array<{ app: string; arg: string }> | undefined {
+    const dp = this.core.options.dialplan;
+    const entry: DialplanEntry | undefined = dp[destination] ?? dp['*'];
+    if (!entry) return undefined;
+    const steps: Array<{ app: string; arg: string }> = [];
+    if (entry.socket !== undefined) steps.push({ app: 'socket', arg: socketArg(entry.socket) });
+    for (const a of entry.actions ?? []) steps.push(splitAction(a));
+    return steps;
+  }
+
+  /**
+   * CS_ROUTING → CS_EXECUTE for a channel that goes through the dialplan: looks the destination
+   * up (DP_MATCH), then runs the extension.
+   */
+  async route(ch: Channel): Promise<void> {
+    if (!ch.ready) return;
+    const steps = this.lookup(ch.profile.destinationNumber);
+    if (!steps) {
+      this.core.log(4, `No route, Aborting\n`, { uuid: ch.uuid, file: 'switch_core_state_machine.c', func: 'switch_core_standard_on_routing', line: 252 });
+      ch.hangup('NO_ROUTE_DESTINATION');
+      return;
+    }
+    ch.setVar('DP_MATCH', `ARRAY::${ch.profile.destinationNumber}|:${ch.profile.destinationNumber}`);
+    ch.setVar('call_uuid', ch.uuid);
+    ch.extension = steps;
+    ch.setRunningState('CS_EXECUTE');
+    await this.runExtension(ch);
+  }
+
+  /**
+   * CS_EXECUTE: runs the caller extension; between applications queued messages are handled;
+   * when nothing is left the channel hangs up NORMAL_CLEARING ("executed the last dialplan instruction").
+   */
+  async runExtension(ch: Channel): Promise<void> {
+    while (ch.ready && !this.core.stopped) {
+      await this.parseAllEvents(ch);
+      const step = ch.extension.shift();
+      if (!step) break;
+      if (!ch.ready) break;
+      await this.executeApp(ch, step.app, step.arg);
+    }
+    if (ch.ready && !this.core.stopped) ch.hangup('NORMAL_CLEARING');
+  }
+
+  /** Runs a channel's remaining life after its creation events: extension, then hangup states. */
+  async runToEnd(ch: Channel, body: () => Promise<void>): Promise<void> {
+    try {
+      await body();
+    } finally {
+      if (!this.core.stopped) {
+        if (ch.ready) ch.hangup('NORMAL_CLEARING');
+        await ch.finishHangup();
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ originate
+
+  /** Far-end script for a dial string's number, merged with `farEnds` and inline tokens. */
+  scriptFor(number: string, tokens: string[]): FarEndScript {
+    return parseScriptTokens(tokens, this.core.options.farEnds[number] ?? {});
+  }
+
+  /**
+   * switch_ivr_originate for one dial string (`|` separates fallbacks): creates the outbound
+   * leg(s) and waits for answer, failure or the timeout. On success the leg is answered and
+   * waiting for its caller (it is not executing anything yet).
+   */
+  async dial(dialString: string, opts: DialOptions = {}): Promise<DialResult> {
+    const { vars, rest } = parseDialVariables(dialString);
+    const merged = new Map(opts.variables ?? []);
+    for (const [k, v] of vars) merged.set(k, v);
+    let last: DialResult = { cause: 'DESTINATION_OUT_OF_ORDER' };
+    for (const one of rest.split('|')) {
+      const target = one.trim();
+      if (!target) continue;
+      const { vars: legVars, rest: endpoint } = parseDialVariables(target);
+      const all = new Map(merged);
+      for (const [k, v] of legVars) all.set(k, v);
+      last = await this.dialOne(endpoint.split(',')[0]!.trim(), all, opts);
+      if (last.channel) return last;
+    }
+    return last;
+  }
+
+  private async dialOne(endpoint: string, vars: Map<string, string>, opts: DialOptions): Promise<DialResult> {
+    const slash = endpoint.indexOf('/');
+    const type = slash === -1 ? endpoint : endpoint.slice(0, slash);
+    const data = slash === -1 ? '' : endpoint.slice(slash + 1);
+    if (type === 'error') return { cause: parseCause(data) ?? 'DESTINATION_OUT_OF_ORDER' };
+    if (type === 'loopback') return this.dialLoopback(data, vars, opts);
+    if (!['sim', 'user', 'sofia', 'null', 'freetdm', 'verto.rtc', 'rtc', 'skinny'].includes(type) || data === '') {
+      return { cause: 'CHAN_NOT_IMPLEMENTED' };
+    }
+    // The number: sim/<n>/tokens, user/<n>@domain, sofia/<profile>/<n>@host, sofia/gateway/<gw>/<n>.
+    const parts = data.split('/');
+    let number: string;
+    let tokens: string[] = [];
+    if (type === 'sim') {
+      number = parts[0]!;
+      tokens = parts.slice(1);
+    } else if (type === 'sofia') {
+      number = (parts[0] === 'gateway' ? parts[2] : parts[1]) ?? parts[parts.length - 1]!;
+    } else {
+      number = parts[0]!;
+    }
+    number = number.split('@')[0]!;
+    const script = opts.script ?? this.scriptFor(number, tokens);
+    const name = type === 'sim' ? `sim/${number}` : endpoint;
+    const ch = this.newOutboundLeg(name, number, vars, opts, type === 'sim' ? 'mod_sim' : `mod_${type}`);
+    return this.runFarEnd(ch, script, this.timeoutSec(vars, opts));
+  }
+
+  private timeoutSec(vars: Map<string, string>, opts: DialOptions): number {
+    const v = vars.get('originate_timeout') ?? vars.get('call_timeout') ?? vars.get('leg_timeout');
+    const n = v === undefined ? NaN : Number.parseInt(v, 10);
+    return Number.isFinite(n) && n > 0 ? n : (opts.timeoutSec ?? 60);
+  }
+
+  /** Creates an outbound leg and fires its creation events up to CS_CONSUME_MEDIA (captures). */
+  newOutboundLeg(name: string, destination: string, vars: Map<string, string>, opts: DialOptions, source: string, context = 'default', loopbackPeer?: string): Channel {
+    const caller = opts.caller;
+    const cidName = vars.get('origination_caller_id_name') ?? opts.callerIdName ?? caller?.profile.callerIdName ?? '';
+    const cidNumber = vars.get('origination_caller_id_number') ?? opts.callerIdNumber ?? caller?.profile.callerIdNumber ?? '0000000000';
+    const ch = new Channel(this.core, {
+      uuid: vars.get('origination_uuid'),
+      name,
+      direction: 'outbound',
+      profile: {
+        dialplan: 'xml', callerIdName: cidName, callerIdNumber: cidNumber, calleeIdName: 'Outbound Call',
+        calleeIdNumber: destination, ani: cidNumber, destinationNumber: destination, source, context,
+      },
+    });
+    const extra: Array<[string, string]> = [];
+    for (const [k, v] of vars) if (k !== 'origination_uuid') extra.push([k, v]);
+    extra.push(['originate_early_media', 'true'], ['originate_endpoint', source.replace(/^mod_/, '')]);
+    if (loopbackPeer) extra.push(['other_loopback_leg_uuid', loopbackPeer], ['loopback_leg', 'A']);
+    ch.initVariables(extra, 'outbound');
+    if (caller) ch.otherLeg = { type: 'originator', profile: caller.profile };
+    this.core.channelCreated(ch);
+    ch.fireCodecEvents();
+    ch.hasProfile = true;
+    ch.state = 'CS_INIT';
+    ch.fire('CHANNEL_OUTGOING', SITES.outgoing);
+    ch.setRunningState('CS_INIT');
+    ch.state = 'CS_ROUTING';
+    ch.fire('CHANNEL_CREATE', SITES.create);
+    ch.fire('CHANNEL_ORIGINATE', SITES.originate);
+    ch.setRunningState('CS_ROUTING');
+    ch.setRunningState('CS_CONSUME_MEDIA');
+    return ch;
+  }
+
+  /** Plays a far-end script on a new outbound leg; resolves when it answered or failed. */
+  private async runFarEnd(ch: Channel, script: FarEndScript, timeoutSec: number): Promise<DialResult> {
+    const timers = this.core.timers;
+    const timeout = timers.set(() => {
+      if (!ch.answered) ch.hangup('NO_ANSWER');
+    }, this.scaled(timeoutSec * 1000));
+    const delay = script.answerAfterMs ?? 0;
+    if (delay > 0) ch.markRinging();
+    if (script.earlyMedia) ch.preAnswer();
+    if (!script.noAnswer) {
+      timers.set(() => {
+        if (!ch.ready) return;
+        if (script.busy || script.rejectCause) {
+          ch.hangup(script.busy ? 'USER_BUSY' : (parseCause(script.rejectCause) ?? 'CALL_REJECTED'));
+          return;
+        }
+        ch.answer();
+        if (script.hangupAfterMs !== undefined) timers.set(() => ch.hangup('NORMAL_CLEARING'), script.hangupAfterMs);
+      }, delay);
+    }
+    // Until the leg answers nobody else runs it: a failure completes its hangup here.
+    while (ch.ready && !ch.answered && !this.core.stopped) await ch.waitSignal();
+    timers.cancel(timeout);
+    if (ch.ready && ch.answered) return { channel: ch };
+    const cause = ch.hangupCause ?? 'NORMAL_CLEARING';
+    if (!this.core.stopped) void ch.finishHangup();
+    return { cause };
+  }
+
+  /**
+   * mod_loopback: `loopback/<exten>[/<context>]` makes an A leg (outbound, returned to the caller)
+   * and a B leg (inbound) that runs the dialplan for <exten>. Answer and hangup cross over.
+   */
+  private async dialLoopback(data: string, vars: Map<string, string>, opts: DialOptions): Promise<DialResult> {
+    const [exten = '', context = 'default'] = data.split('/');
+    const bUuid = newUuid();
+    const a = this.newOutboundLeg(`loopback/${exten}-a`, exten, vars, opts, 'mod_loopback', context, bUuid);
+    a.profile.calleeIdNumber = context; // captures: Caller-Callee-ID-Number is the context for loopback
+    const b = new Channel(this.core, {
+      uuid: bUuid,
+      name: `loopback/${exten}-b`,
+      direction: 'inbound',
+      profile: { ...a.profile, source: 'mod_loopback', destinationNumber: exten, context },
+    });
+    const bVars: Array<[string, string]> = [];
+    const cidName = vars.get('origination_caller_id_name');
+    if (cidName) bVars.push(['origination_caller_id_name', cidName]);
+    bVars.push(['other_loopback_leg_uuid', a.uuid], ['loopback_leg', 'B']);
+    b.initVariables(bVars, 'inbound');
+    this.core.channelCreated(b);
+    this.core.linkLoopback(a, b);
+    void this.runInbound(b);
+    const timeout = this.timeoutSec(vars, opts);
+    return this.runFarEnd(a, { noAnswer: true }, timeout);
+  }
+
+  /**
+   * An inbound channel's life (a call arriving, or a loopback B leg): creation events, RINGING,
+   * routing, the dialplan (or the given steps), then hangup.
+   */
+  async runInbound(ch: Channel, steps?: Array<{ app: string; arg: string }>): Promise<void> {
+    ch.fireCodecEvents();
+    ch.hasProfile = true;
+    ch.setRunningState('CS_INIT');
+    ch.state = 'CS_ROUTING';
+    ch.fire('CHANNEL_CREATE', SITES.create);
+    ch.runningState = 'CS_ROUTING';
+    ch.setCallState('RINGING');
+    ch.setRunningState('CS_ROUTING');
+    await this.runToEnd(ch, async () => {
+      if (steps) {
+        ch.setVar('call_uuid', ch.uuid);
+        ch.extension = steps;
+        ch.setRunningState('CS_EXECUTE');
+        await this.runExtension(ch);
+      } else {
+        await this.route(ch);
+      }
+    });
+  }
+
+  /**
+   * What an answered originate A leg does next (mod_commands originate): `&app(arg)` runs that
+   * application; anything else transfers to that extension in the dialplan.
+   */
+  async runOriginated(ch: Channel, target: { app: string; arg: string } | { extension: string; context?: string } | { steps: Array<{ app: string; arg: string }> }): Promise<void> {
+    await this.runToEnd(ch, async () => {
+      if (!ch.ready) return;
+      if ('app' in target) {
+        ch.extension = [{ app: target.app, arg: target.arg }];
+        ch.setRunningState('CS_EXECUTE');
+        await this.runExtension(ch);
+      } else if ('steps' in target) {
+        ch.extension = [...target.steps];
+        ch.setRunningState('CS_EXECUTE');
+        await this.runExtension(ch);
+      } else {
+        ch.hitDialplan = true;
+        ch.profile.destinationNumber = target.extension;
+        if (target.context) ch.profile.context = target.context;
+        ch.setRunningState('CS_ROUTING');
+        await this.route(ch);
+      }
+    });
+  }
+
+  // ------------------------------------------------------------------ bridge
+
+  /**
+   * mod_dptools bridge: dials the peer; on failure sets originate_failed_cause and applies
+   * switch_channel_handle_cause; on success answers the caller, fires CHANNEL_BRIDGE and waits
+   * until either side hangs up, then CHANNEL_UNBRIDGE.
+   */
+  async bridge(ch: Channel, dialString: string): Promise<void> {
+    const vars = new Map<string, string>();
+    const result = await this.dial(dialString, { caller: ch, variables: vars, timeoutSec: 60 });
+    if (!result.channel) {
+      const cause = result.cause ?? 'NORMAL_TEMPORARY_FAILURE';
+      ch.setVar('originate_disposition', cause);
+      ch.setVar('originate_failed_cause', cause);
+      ch.setVar('DIALSTATUS', cause === 'USER_BUSY' ? 'BUSY' : cause === 'NO_ANSWER' ? 'NOANSWER' : 'FAIL');
+      this.handleCause(ch, cause);
+      return;
+    }
+    const peer = result.channel;
+    if (!ch.ready) {
+      peer.hangup('ORIGINATOR_CANCEL');
+      await this.finishLeg(peer);
+      return;
+    }
+    if (!ch.answered) ch.answer();
+    await this.bridgeChannels(ch, peer, true);
+    await this.finishLeg(peer);
+  }
+
+  /** Ends a dialled leg that no one else runs. */
+  async finishLeg(peer: Channel): Promise<void> {
+    if (peer.ready) peer.hangup('NORMAL_CLEARING');
+    await peer.finishHangup();
+  }
+
+  /** switch_channel_handle_cause: continue_on_fail, or the always-continue causes; else hang up. */
+  handleCause(ch: Channel, cause: string): void {
+    const cof = ch.getVar('continue_on_fail');
+    if (cof !== undefined) {
+      if (isTrue(cof)) return;
+      const code = String(parseCause(cause) === undefined ? '' : cause);
+      if (cof.split(',').some((c) => c.trim().toUpperCase() === code)) return;
+    } else if (cause === 'NO_ANSWER' || cause === 'NO_USER_RESPONSE' || cause === 'ORIGINATOR_CANCEL') {
+      return;
+    }
+    ch.hangup(cause);
+  }
+
+  /** Bridges two live channels until one hangs up (the other hangs up too unless `survive` says the caller goes on). */
+  async bridgeChannels(a: Channel, b: Channel, callerSurvives: boolean): Promise<void> {
+    const now = Date.now() * 1000;
+    a.partner = b;
+    b.partner = a;
+    a.times.bridged = now;
+    b.times.bridged = now;
+    a.otherLeg = { type: 'originatee', profile: b.profile };
+    b.otherLeg = { type: 'originator', profile: a.profile };
+    a.setVar('bridge_to', b.uuid);
+    b.setVar('bridge_to', a.uuid);
+    a.setVar('bridge_channel', b.name);
+    a.setVar('bridge_uuid', b.uuid);
+    a.setVar('signal_bond', b.uuid);
+    b.setVar('signal_bond', a.uuid);
+    a.setVar('last_bridge_to', b.uuid);
+    b.setVar('last_bridge_to', a.uuid);
+    a.fire('CHANNEL_BRIDGE', SITES.bridge, { before: [['Bridge-A-Unique-ID', a.uuid], ['Bridge-B-Unique-ID', b.uuid]] });
+    for (;;) {
+      if (!a.ready || !b.ready || this.core.stopped) break;
+      const msg = a.nextMessage();
+      if (msg) {
+        await this.core.runMessage(a, msg, true);
+        continue;
+      }
+      if (a.consumeBreak()) continue;
+      await Promise.race([a.waitSignal(), b.waitSignal()]);
+    }
+    if (this.core.stopped) return;
+    a.partner = undefined;
+    b.partner = undefined;
+    a.setVar('bridge_to', undefined);
+    b.setVar('bridge_to', undefined);
+    const cause = !b.ready ? b.hangupCause : a.hangupCause;
+    a.setVar('last_bridge_hangup_cause', cause);
+    a.setVar('bridge_hangup_cause', cause);
+    if (!a.ready && b.ready) b.hangup('NORMAL_CLEARING');
+    if (!b.ready && a.ready && !callerSurvives) a.hangup('NORMAL_CLEARING');
+    a.fire('CHANNEL_UNBRIDGE', SITES.unbridge, { before: [['Bridge-A-Unique-ID', a.uuid], ['Bridge-B-Unique-ID', b.uuid]] });
+  }
+}
+
+export function isTrue(v: string | undefined): boolean {
+  if (v === undefined) return false;
+  return ['true', 'yes', 'on', 'enabled', 'active', 'allow', '1'].includes(v.trim().toLowerCase()) || (/^\d+$/.test(v.trim()) && Number(v) > 0);
+}

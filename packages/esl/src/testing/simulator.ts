@@ -1,0 +1,671 @@
+import { EventEmitter } from 'node:events';
+import { isIP } from 'node:net';
+import net from 'node:net';
+import { type ApiHandler, defaultApis } from './api.js';
+import { LOG_LEVELS, fireDtmf, registerDefaultApps } from './apps.js';
+import { Channel, type ChannelInfo, type PrivateMessage } from './channel.js';
+import { Connection } from './connection.js';
+import type { SimCore } from './core.js';
+import { type AppFunction, Engine, parseDialVariables, parseScriptTokens, parseSocketArg, socketArg } from './engine.js';
+import { EventFactory, SITES, SimEvent, localStamp, newUuid, nowMicros } from './events.js';
+import { DEFAULT_DIALPLAN, type FarEndScript, type ResolvedOptions, type SimulatorOptions, type SocketTarget } from './options.js';
+import { TimerSet } from './timers.js';
+
+/** Options of {@link Simulator.originate}. */
+export interface OriginateOptions {
+  /**
+   * Destination number. For an outbound call (default) the answered channel is transferred to
+   * this extension of the dialplan, unless `socket` or `app` says what to run. For an inbound call
+   * the dialplan is looked up with it. Default '1000'.
+   */
+  destination?: string;
+  /** Dialplan context; default 'default'. */
+  context?: string;
+  /** Channel variables (like `{a=b,c=d}` in an originate dial string). */
+  variables?: Record<string, string | number | boolean>;
+  callerIdName?: string;
+  callerIdNumber?: string;
+  /** Run the `socket` application to this target instead of the dialplan (outbound ESL). */
+  socket?: string | SocketTarget;
+  /** Run this application (like `&park`) instead of the dialplan. */
+  app?: string;
+  appArg?: string;
+  /**
+   * 'outbound' (default): FreeSWITCH calls a far end that answers after `answerAfterMs`, then the
+   * channel runs socket/app/destination (like `originate sim/<dest> <exten>`).
+   * 'inbound': a call arrives from outside and runs socket/app/destination at once (ringing,
+   * unanswered until an application answers it).
+   */
+  direction?: 'outbound' | 'inbound';
+  /** Outbound: the far end answers after this many ms (default 0). */
+  answerAfterMs?: number;
+  /** Outbound: the far end hangs up this many ms after answering. Inbound: the caller hangs up this many ms after the call starts. */
+  hangupAfterMs?: number;
+  /** Outbound: the far end is busy (USER_BUSY). */
+  busy?: boolean;
+  /** Outbound: the far end never answers (NO_ANSWER after the originate timeout, `timeoutSec`). */
+  noAnswer?: boolean;
+  /** Outbound: the far end rejects with this cause. */
+  rejectCause?: string;
+  /** Outbound originate timeout in seconds (scaled by timeScale); default 60. */
+  timeoutSec?: number;
+  /** Outbound: a FreeSWITCH dial string to use instead of `sim/<destination>` (e.g. 'loopback/9999'). */
+  endpoint?: string;
+  /** DTMF digits the caller will "press" (consumed by play_and_get_digits / read). */
+  dtmf?: string;
+  /** Use this UUID for the channel. */
+  uuid?: string;
+}
+
+/** Extra log line metadata for {@link Simulator.log}. */
+export interface LogMeta {
+  file?: string;
+  func?: string;
+  line?: number;
+  /** Session UUID: the line goes out on the session channel (Text-Channel 3) with User-Data = uuid. */
+  uuid?: string;
+  /** Clean line (Text-Channel 1): the text without the date/level prefix. */
+  clean?: boolean;
+}
+
+/** Events emitted by the simulator (`sim.on(...)`). */
+export interface SimulatorEvents {
+  /** Every event fired inside the simulated switch. */
+  event: [event: SimEvent];
+  /** A channel was created / destroyed. */
+  channelCreate: [info: ChannelInfo];
+  channelDestroy: [info: ChannelInfo];
+  /** A client connected to the inbound port, or an outbound socket connected to a program. */
+  connection: [info: { outbound: boolean; remoteAddress: string | undefined; remotePort: number | undefined }];
+  /** A log line was emitted. */
+  log: [line: { level: number; text: string }];
+}
+
+function resolveOptions(o: SimulatorOptions): ResolvedOptions {
+  const hostname = o.hostname ?? 'sim';
+  const playback = o.playbackMs;
+  return {
+    host: o.host ?? '127.0.0.1',
+    port: o.port ?? 0,
+    password: o.password ?? 'ClueCon',
+    users: o.users ?? {},
+    acl: o.acl,
+    hostname,
+    switchname: o.switchname ?? hostname,
+    coreUuid: o.coreUuid ?? newUuid(),
+    ipv4: o.ipv4 ?? '127.0.0.1',
+    ipv6: o.ipv6 ?? '::1',
+    dialplan: { ...DEFAULT_DIALPLAN, ...(o.dialplan ?? {}) },
+    farEnds: o.farEnds ?? {},
+    heartbeatIntervalMs: o.heartbeatIntervalMs ?? 0,
+    firstCommandTimeoutMs: o.firstCommandTimeoutMs ?? 25_000,
+    timeScale: o.timeScale ?? 1,
+    playbackMs: typeof playback === 'function' ? playback : () => playback ?? 1000,
+    verboseEvents: o.verboseEvents ?? false,
+    version: o.version ?? '1.10.12-release',
+  };
+}
+
+/** Loopback-only guard: the simulator never connects anywhere but this machine. */
+function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/** IPv4 CIDR / exact-address match for the ACL allow-list. */
+function aclAllows(acl: string[] | undefined, address: string | undefined): boolean {
+  if (!acl) return true;
+  if (!address) return false;
+  const addr = address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
+  for (const entry of acl) {
+    const [base = '', bitsText] = entry.split('/');
+    if (isIP(base) === 4 && isIP(addr) === 4) {
+      const bits = bitsText === undefined ? 32 : Number(bitsText);
+      const toInt = (ip: string): number => ip.split('.').reduce((n, part) => (n << 8) + Number(part), 0) >>> 0;
+      const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+      if (((toInt(base) & mask) >>> 0) === ((toInt(addr) & mask) >>> 0)) return true;
+    } else if (base.toLowerCase() === addr.toLowerCase()) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * A FreeSWITCH 1.10 stand-in for tests: mod_event_socket inbound (auth, api, bgapi, events,
+ * filters, sendevent, sendmsg, log…) and outbound (the `socket` application), with simulated
+ * calls that fire the real event sequences.
+ *
+ * ```ts
+ * const sim = await Simulator.start({ password: 'ClueCon' });
+ * // connect to sim.host:sim.port …
+ * const uuid = await sim.originate({ destination: '1000', socket: { port: 8084 } });
+ * await sim.stop();
+ * ```
+ */
+export class Simulator extends EventEmitter<SimulatorEvents> implements SimCore {
+  /** Effective options. */
+  readonly options: ResolvedOptions;
+  /** Builds events with the standard headers. */
+  readonly factory: EventFactory;
+  readonly timers = new TimerSet();
+  /** Runs channels and applications. */
+  readonly engine: Engine;
+  /** Global variables (global_getvar / global_setvar, `${var}` fallback). */
+  readonly globalVars = new Map<string, string>();
+  readonly dtmfListeners = new Map<Channel, () => void>();
+
+  private readonly server: net.Server;
+  private readonly conns = new Set<Connection>();
+  private readonly chans = new Map<string, Channel>();
+  private readonly loopbackPeers = new Map<Channel, Channel>();
+  private readonly apis: Map<string, ApiHandler>;
+  private readonly apiOverrides = new Map<string, string>();
+  private readonly startedAt = performance.now();
+  private sessionCounter = 0;
+  private peak = 0;
+  private isStopped = false;
+  private stopHeartbeat: (() => void) | undefined;
+
+  private constructor(options: SimulatorOptions) {
+    super();
+    this.options = resolveOptions(options);
+    this.factory = new EventFactory({
+      coreUuid: this.options.coreUuid,
+      hostname: this.options.hostname,
+      switchname: this.options.switchname,
+      ipv4: this.options.ipv4,
+      ipv6: this.options.ipv6,
+    });
+    this.engine = new Engine(this);
+    registerDefaultApps(this.engine);
+    this.engine.socketHandler = (ch, arg) => this.socketApp(ch, arg);
+    this.apis = defaultApis();
+    for (const [k, v] of [
+      ['hostname', this.options.hostname], ['switch_serial', this.options.coreUuid], ['local_ip_v4', this.options.ipv4],
+      ['local_ip_v6', this.options.ipv6], ['domain', this.options.ipv4], ['default_password', '1234'],
+    ] as const) {
+      this.globalVars.set(k, v);
+    }
+    this.server = net.createServer((socket) => this.accept(socket));
+  }
+
+  /** Starts a simulator listening on `options.host` (127.0.0.1) and `options.port` (0 = OS-chosen). */
+  static async start(options: SimulatorOptions = {}): Promise<Simulator> {
+    const sim = new Simulator(options);
+    await new Promise<void>((resolve, reject) => {
+      sim.server.once('error', reject);
+      sim.server.listen(sim.options.port, sim.options.host, () => {
+        sim.server.off('error', reject);
+        resolve();
+      });
+    });
+    if (sim.options.heartbeatIntervalMs > 0) {
+      sim.stopHeartbeat = sim.timers.every(() => sim.fireHeartbeat(), sim.options.heartbeatIntervalMs);
+    }
+    return sim;
+  }
+
+  /** The listening port. */
+  get port(): number {
+    const addr = this.server.address();
+    return typeof addr === 'object' && addr !== null ? addr.port : this.options.port;
+  }
+
+  /** The listening address. */
+  get host(): string {
+    return this.options.host;
+  }
+
+  /** Open ESL connections (inbound clients and outbound sockets). */
+  get connections(): number {
+    return this.conns.size;
+  }
+
+  /** Snapshot of every channel that is not destroyed yet. */
+  get channels(): ChannelInfo[] {
+    return this.liveChannels().map((c) => c.info());
+  }
+
+  /** Snapshot of one channel (also shortly after hangup, until destroyed); undefined if unknown. */
+  getChannel(uuid: string): ChannelInfo | undefined {
+    return this.chans.get(uuid)?.info();
+  }
+
+  get stopped(): boolean {
+    return this.isStopped;
+  }
+
+  get uptimeMs(): number {
+    return performance.now() - this.startedAt;
+  }
+
+  get channelCount(): number {
+    return this.chans.size;
+  }
+
+  get sessionsSinceStartup(): number {
+    return this.sessionCounter;
+  }
+
+  get peakSessions(): number {
+    return this.peak;
+  }
+
+  /** @internal Live channel objects. */
+  liveChannels(): Channel[] {
+    return [...this.chans.values()].filter((c) => !c.destroyed);
+  }
+
+  /** @internal The channel object for a UUID. */
+  channel(uuid: string): Channel | undefined {
+    return this.chans.get(uuid);
+  }
+
+  // ------------------------------------------------------------------ public controls
+
+  /**
+   * Creates a simulated call and resolves with its UUID as soon as the channel exists (it has
+   * fired CHANNEL_CREATE; answering and the rest follow asynchronously). See {@link OriginateOptions}.
+   */
+  async originate(o: OriginateOptions = {}): Promise<string> {
+    if (this.isStopped) throw new Error('simulator stopped');
+    const vars = new Map<string, string>();
+    for (const [k, v] of Object.entries(o.variables ?? {})) vars.set(k, String(v));
+    const uuid = o.uuid ?? newUuid();
+    const destination = o.destination ?? '1000';
+    const context = o.context ?? 'default';
+    let steps: Array<{ app: string; arg: string }> | undefined;
+    if (o.socket !== undefined) steps = [{ app: 'socket', arg: socketArg(o.socket) }];
+    else if (o.app !== undefined) steps = [{ app: o.app, arg: o.appArg ?? '' }];
+
+    if (o.direction === 'inbound') {
+      const cidNumber = o.callerIdNumber ?? '0000000000';
+      const ch = new Channel(this, {
+        uuid,
+        name: `sofia/internal/${cidNumber}@127.0.0.1`,
+        direction: 'inbound',
+        profile: {
+          dialplan: 'XML', callerIdName: o.callerIdName ?? '', callerIdNumber: cidNumber, ani: cidNumber,
+          destinationNumber: destination, source: 'mod_sofia', context, networkAddr: '127.0.0.1',
+        },
+      });
+      ch.initVariables(vars, 'inbound');
+      if (o.dtmf) ch.dtmf.push(...o.dtmf);
+      this.channelCreated(ch);
+      if (o.hangupAfterMs !== undefined) this.timers.set(() => ch.hangup('NORMAL_CLEARING'), o.hangupAfterMs);
+      void this.engine.runInbound(ch, steps);
+      return uuid;
+    }
+
+    vars.set('origination_uuid', uuid);
+    const script: FarEndScript = {
+      answerAfterMs: o.answerAfterMs, hangupAfterMs: o.hangupAfterMs, busy: o.busy, noAnswer: o.noAnswer,
+      rejectCause: o.rejectCause,
+    };
+    const dialString = o.endpoint ?? `sim/${destination}`;
+    const isSim = dialString.replace(/^(\{[^}]*\})+/, '').startsWith('sim/');
+    const dialing = this.engine.dial(dialString, {
+      variables: vars,
+      callerIdName: o.callerIdName,
+      callerIdNumber: o.callerIdNumber,
+      timeoutSec: o.timeoutSec,
+      // A sim/ endpoint's inline tokens still apply; the options win.
+      script: isSim ? this.mergeScript(dialString, script) : undefined,
+    });
+    const ch = this.chans.get(uuid);
+    if (ch && o.dtmf) ch.dtmf.push(...o.dtmf);
+    void dialing.then((result) => {
+      if (!result.channel) return;
+      if (steps) return this.engine.runOriginated(result.channel, { steps });
+      return this.engine.runOriginated(result.channel, { extension: destination, context });
+    });
+    if (!ch) {
+      const result = await dialing;
+      throw new Error(`originate failed: ${result.cause ?? 'UNKNOWN'}`);
+    }
+    return uuid;
+  }
+
+  private mergeScript(dialString: string, script: FarEndScript): FarEndScript {
+    const { rest } = parseDialVariables(dialString);
+    const parts = rest.split('/');
+    const base = parseScriptTokens(parts.slice(2), this.options.farEnds[parts[1]?.split('@')[0] ?? ''] ?? {});
+    const out: FarEndScript = { ...base };
+    for (const [k, v] of Object.entries(script)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+    return out;
+  }
+
+  /** Hangs a channel up (like `uuid_kill <uuid> <cause>`); false if it is unknown or already down. */
+  hangup(uuid: string, cause = 'NORMAL_CLEARING'): boolean {
+    const ch = this.chans.get(uuid);
+    return ch !== undefined && ch.hangup(cause);
+  }
+
+  /** Answers a channel (like `uuid_answer`). */
+  answer(uuid: string): boolean {
+    const ch = this.chans.get(uuid);
+    return ch !== undefined && ch.answer();
+  }
+
+  /** Sets a channel variable (like `uuid_setvar`). */
+  setVariable(uuid: string, name: string, value: string | undefined): boolean {
+    const ch = this.chans.get(uuid);
+    if (!ch) return false;
+    ch.setVar(name, value);
+    return true;
+  }
+
+  /** Scripted DTMF: the caller "presses" these digits (consumed by play_and_get_digits / read). */
+  sendDtmf(uuid: string, digits: string): boolean {
+    const ch = this.chans.get(uuid);
+    if (!ch || !ch.ready) return false;
+    for (const d of digits) if (/[0-9*#A-Da-d]/.test(d)) ch.dtmf.push(d.toUpperCase());
+    this.dtmfListeners.get(ch)?.();
+    if (!this.dtmfListeners.has(ch)) {
+      // Nobody collects digits now: they still show up as DTMF events and stay buffered.
+      for (const d of ch.dtmf) fireDtmf(ch, d);
+    }
+    return true;
+  }
+
+  /**
+   * Registers (or replaces) an api command. The handler gets the argument text and returns the
+   * output (return undefined for "-ERR <cmd> Command not found!").
+   */
+  registerApi(name: string, handler: ApiHandler): void {
+    this.apis.set(name, handler);
+  }
+
+  /** Makes `api <name>` return exactly `output` (pass undefined to remove the override). */
+  setApiOutput(name: string, output: string | undefined): void {
+    if (output === undefined) this.apiOverrides.delete(name);
+    else this.apiOverrides.set(name, output);
+  }
+
+  /** Registers (or replaces) a dialplan application. */
+  registerApp(name: string, run: AppFunction, options: { media?: boolean } = {}): void {
+    this.engine.register(name, { run, media: options.media });
+  }
+
+  /** Adds or replaces a dialplan extension at runtime. */
+  setDialplan(destination: string, entry: import('./options.js').DialplanEntry): void {
+    this.options.dialplan[destination] = entry;
+  }
+
+  /** Sets a far-end script for a dialled number at runtime. */
+  setFarEnd(number: string, script: FarEndScript): void {
+    this.options.farEnds[number] = script;
+  }
+
+  /**
+   * Fires an event (e.g. a CUSTOM one) to every subscribed connection. Headers are appended after
+   * the standard ones.
+   */
+  fireEvent(name: string, headers: Record<string, string>, body?: string, subclass?: string): SimEvent {
+    const ev = this.factory.create(name, { file: 'simulator', func: 'fireEvent', line: 1 }, subclass);
+    for (const [k, v] of Object.entries(headers)) ev.add(k, v);
+    if (body !== undefined) ev.body = body;
+    this.fire(ev);
+    return ev;
+  }
+
+  /**
+   * Emits a log line at `level` (0-7 or a name like 'INFO') to connections that ran `log`; it
+   * arrives as a `log/data` frame formatted as switch_log does.
+   */
+  log(level: number | string, text: string, meta: LogMeta = {}): void {
+    const lvl = typeof level === 'number' ? level : (LOG_LEVELS[level.toUpperCase()] ?? 7);
+    const line = text.endsWith('\n') ? text : `${text}\n`;
+    const file = meta.file ?? 'simulator.c';
+    const func = meta.func ?? 'sim_log';
+    const lineNo = meta.line ?? 1;
+    const channel = meta.clean ? 1 : meta.uuid ? 3 : 0;
+    let body: string;
+    if (meta.clean) body = line;
+    else {
+      const now = nowMicros();
+      const stamp = `${localStamp(new Date(Math.floor(now / 1000)))}.${String(now % 1_000_000).padStart(6, '0')}`;
+      const levelName = ['CONSOLE', 'ALERT', 'CRIT', 'ERR', 'WARNING', 'NOTICE', 'INFO', 'DEBUG'][lvl] ?? 'DEBUG';
+      body = `${meta.uuid ? `${meta.uuid} ` : ''}${stamp} 99.00% [${levelName}] ${file}:${lineNo} ${line}`;
+    }
+    const bytes = Buffer.from(body, 'utf8');
+    const head =
+      `Content-Type: log/data\nContent-Length: ${bytes.length}\nLog-Level: ${lvl}\nText-Channel: ${channel}\n` +
+      `Log-File: ${file}\nLog-Func: ${func}\nLog-Line: ${lineNo}\nUser-Data: ${meta.uuid ?? ''}\n\n`;
+    const frame = Buffer.concat([Buffer.from(head), bytes]);
+    for (const c of this.conns) c.offerLog(frame, lvl);
+    this.emit('log', { level: lvl, text: line });
+  }
+
+  /**
+   * Simulates the server going away: every open ESL connection is dropped at once (inbound and
+   * outbound), without a disconnect notice. With `notice`, each first gets FreeSWITCH's shutdown
+   * notice ("The system is being shut down."). The listener keeps accepting new connections.
+   */
+  dropConnections(options: { notice?: boolean } = {}): void {
+    for (const c of [...this.conns]) {
+      if (options.notice) c.finish('The system is being shut down.\n');
+      else c.close(true);
+    }
+  }
+
+  /** Resolves with the first event (fired from now on) that matches, or rejects after `timeoutMs`. */
+  waitForEvent(predicate: (ev: SimEvent) => boolean, timeoutMs = 5000): Promise<SimEvent> {
+    return new Promise((resolve, reject) => {
+      const onEvent = (ev: SimEvent): void => {
+        if (!predicate(ev)) return;
+        this.off('event', onEvent);
+        this.timers.cancel(timer);
+        resolve(ev);
+      };
+      const timer = this.timers.set(() => {
+        this.off('event', onEvent);
+        reject(new Error('timed out waiting for an event'));
+      }, timeoutMs);
+      this.on('event', onEvent);
+    });
+  }
+
+  /** Stops listening, drops every connection, cancels every timer and forgets every channel. */
+  async stop(): Promise<void> {
+    if (this.isStopped) return;
+    this.isStopped = true;
+    this.stopHeartbeat?.();
+    for (const c of [...this.conns]) c.close(true);
+    this.timers.clear();
+    for (const ch of this.chans.values()) ch.poke();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.chans.clear();
+    this.removeAllListeners();
+  }
+
+  // ------------------------------------------------------------------ SimCore
+
+  fire(ev: SimEvent): void {
+    if (this.isStopped) return;
+    this.emit('event', ev);
+    for (const c of this.conns) c.offer(ev);
+  }
+
+  nextSessionId(): number {
+    return ++this.sessionCounter;
+  }
+
+  channelCreated(ch: Channel): void {
+    this.chans.set(ch.uuid, ch);
+    this.peak = Math.max(this.peak, this.liveChannels().length);
+    this.emit('channelCreate', ch.info());
+  }
+
+  linkLoopback(a: Channel, b: Channel): void {
+    this.loopbackPeers.set(a, b);
+    this.loopbackPeers.set(b, a);
+  }
+
+  channelAnswered(ch: Channel): void {
+    const peer = this.loopbackPeers.get(ch);
+    if (peer && ch.direction === 'inbound' && !peer.answered && peer.ready) {
+      peer.answer();
+      // mod_loopback flips the caller id of the A leg once the B leg answers (CALL_UPDATE in the captures).
+      peer.setVar('pre_transfer_caller_id_name', peer.profile.callerIdName);
+      peer.setVar('pre_transfer_caller_id_number', peer.profile.callerIdNumber);
+      peer.setVar('channel_cid_flipped', 'yes');
+      peer.fire('CALL_UPDATE', SITES.callUpdate, { before: [['Direction', 'RECV']] });
+    }
+  }
+
+  channelHungUp(ch: Channel): void {
+    const peer = this.loopbackPeers.get(ch);
+    if (peer && peer.ready) peer.hangup(ch.hangupCause);
+    if (ch.partner && ch.partner.ready) ch.partner.poke();
+    for (const c of this.conns) if (c.session === ch) c.sessionDown();
+  }
+
+  channelDestroyed(ch: Channel): void {
+    const info = ch.info();
+    this.loopbackPeers.delete(ch);
+    this.dtmfListeners.delete(ch);
+    // Keep the object a moment for late lookups; then forget it.
+    this.chans.delete(ch.uuid);
+    this.emit('channelDestroy', info);
+  }
+
+  async runMessage(ch: Channel, msg: PrivateMessage): Promise<void> {
+    await this.engine.runMessage(ch, msg);
+  }
+
+  /** Runs an api command like api_exec does: API event, output, not-found text. */
+  async runApi(cmd: string, arg: string | undefined, session?: Channel): Promise<string> {
+    const ev = this.factory.create('API', SITES.api);
+    ev.add('API-Command', cmd);
+    ev.add('API-Command-Argument', arg);
+    let output: string | undefined;
+    const override = this.apiOverrides.get(cmd);
+    if (override !== undefined) output = override;
+    else {
+      const handler = this.apis.get(cmd);
+      if (handler) {
+        try {
+          output = await handler(arg, { sim: this, session });
+        } catch (err) {
+          output = `-ERR ${(err as Error).message}\n`;
+        }
+      }
+    }
+    // switch_api_execute fires the API event after the command ran (captures: after the channels' events).
+    this.fire(ev);
+    return output === undefined ? `-ERR ${cmd} Command not found!\n` : output;
+  }
+
+  /** bgapi: runs the command detached, then fires BACKGROUND_JOB (MES api_exec). */
+  runBackgroundJob(jobUuid: string, cmd: string, arg: string | undefined, ownerUuid: string | undefined): void {
+    void (async () => {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (this.isStopped) return;
+      const output = await this.runApi(cmd, arg);
+      if (this.isStopped) return;
+      const ev = this.factory.create('BACKGROUND_JOB', SITES.backgroundJob);
+      ev.add('Job-UUID', jobUuid);
+      ev.add('Job-Owner-UUID', ownerUuid);
+      ev.add('Job-Command', cmd);
+      ev.add('Job-Command-Arg', arg);
+      ev.body = output;
+      this.fire(ev);
+    })();
+  }
+
+  /** uuid_bridge: both legs bridged until one hangs up; the other is then hung up too. */
+  uuidBridge(a: Channel, b: Channel): void {
+    // Interrupt what both legs run now (park, playback…) the way a transfer into a bridge does.
+    a.requestBreak();
+    b.requestBreak();
+    void this.engine.bridgeChannels(a, b, false);
+  }
+
+  connectionClosed(c: Connection): void {
+    this.conns.delete(c);
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private fireHeartbeat(): void {
+    const ev = this.factory.create('HEARTBEAT', SITES.heartbeat);
+    const live = this.liveChannels().length;
+    ev.add('Event-Info', 'System Ready');
+    ev.add('Up-Time', formatUptime(this.uptimeMs));
+    ev.add('FreeSWITCH-Version', this.options.version);
+    ev.add('Uptime-msec', Math.floor(this.uptimeMs));
+    ev.add('Session-Count', live);
+    ev.add('Max-Sessions', 1000);
+    ev.add('Session-Per-Sec', 30);
+    ev.add('Session-Per-Sec-Last', 0);
+    ev.add('Session-Per-Sec-Max', 0);
+    ev.add('Session-Per-Sec-FiveMin', 0);
+    ev.add('Session-Since-Startup', this.sessionCounter);
+    ev.add('Session-Peak-Max', this.peak);
+    ev.add('Session-Peak-FiveMin', this.peak);
+    ev.add('Idle-CPU', '99.000000');
+    this.fire(ev);
+  }
+
+  private accept(socket: net.Socket): void {
+    if (this.isStopped) {
+      socket.destroy();
+      return;
+    }
+    const conn = new Connection(this, socket);
+    this.conns.add(conn);
+    this.emit('connection', { outbound: false, remoteAddress: socket.remoteAddress, remotePort: socket.remotePort });
+    conn.startInbound(aclAllows(this.options.acl, socket.remoteAddress));
+  }
+
+  /**
+   * The `socket` application (MES socket_function): connect to the first host that accepts,
+   * then in async mode wait for `connect` and park until the socket goes away; in sync mode run
+   * the listener in the "session thread" (here: wait for it to end).
+   */
+  private async socketApp(ch: Channel, arg: string): Promise<void> {
+    const { hosts, async, full } = parseSocketArg(arg);
+    let socket: net.Socket | undefined;
+    for (const target of hosts) {
+      if (target.path) ch.setVar('socket_path', target.path);
+      ch.setVar('socket_host', target.host);
+      if (!isLoopbackHost(target.host)) {
+        this.log(3, `Socket Error: refusing non-loopback host ${target.host}\n`, { uuid: ch.uuid, file: 'mod_event_socket.c', func: 'socket_function', line: 451 });
+        continue;
+      }
+      socket = await new Promise<net.Socket | undefined>((resolve) => {
+        const s = net.connect({ host: target.host, port: target.port });
+        s.once('connect', () => resolve(s));
+        s.once('error', () => {
+          s.destroy();
+          resolve(undefined);
+        });
+      });
+      if (socket) break;
+      this.log(3, 'Socket Error: Connection refused\n', { uuid: ch.uuid, file: 'mod_event_socket.c', func: 'socket_function', line: 451 });
+    }
+    if (!socket || this.isStopped || !ch.ready) {
+      socket?.destroy();
+      return;
+    }
+    const conn = new Connection(this, socket, { session: ch, async, full });
+    this.conns.add(conn);
+    this.emit('connection', { outbound: true, remoteAddress: socket.remoteAddress, remotePort: socket.remotePort });
+    if (async) {
+      while (ch.ready && !conn.closed && !conn.connected && !this.isStopped) await ch.waitSignal();
+      if (conn.closed || this.isStopped) return;
+      ch.controlled = true; // switch_ivr_park sets CF_CONTROLLED; the listener clears it when it ends
+      await this.engine.park(ch, true);
+      await this.engine.parseAllEvents(ch);
+    } else {
+      await conn.done;
+    }
+  }
+}
+
+function formatUptime(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  const pl = (n: number, w: string): string => `${n} ${w}${n === 1 ? '' : 's'}`;
+  return `${pl(0, 'year')}, ${pl(Math.floor(s / 86400), 'day')}, ${pl(Math.floor(s / 3600) % 24, 'hour')}, ${pl(Math.floor(s / 60) % 60, 'minute')}, ${pl(s % 60, 'second')}, ${pl(Math.floor(ms) % 1000, 'millisecond')}, ${pl(0, 'microsecond')}`;
+}
