@@ -134,6 +134,9 @@ export interface EventStreamOptions {
 /** The bounded async iterator returned by `client.events()`; `dropped` counts discarded events. */
 export type EventStream = AsyncQueue<EslEvent>;
 
+/** The async iterator of state changes returned by `client.states()`. */
+export type StateStream = AsyncQueue<ClientState>;
+
 export interface EslClientEventMap {
   /** Every event you subscribed to. */
   event: [EslEvent];
@@ -651,7 +654,7 @@ export class EslClient extends EventEmitter {
    * State changes as an async iterable, starting with the current state and ending after
    * 'closed'. Buffers up to 64 changes for a slow reader (oldest dropped first).
    */
-  states(): AsyncIterableIterator<ClientState> {
+  states(): StateStream {
     const onState = (state: ClientState) => {
       queue.push(state);
       if (state === 'closed') queue.end();

@@ -11,6 +11,6 @@ export type { CallEnd, CallExecuteOptions, CommandOptions, BgapiJob, PlayAndGetD
 export { connect, EslClient } from './client.js';
 export type {
   ApiOptions, BgapiOptions, ClientExecuteOptions, ClientState, CommandOptions as ClientCommandOptions, ConnectOptions, EslClientEventMap,
-  EventSelector, EventStream, EventStreamOptions, OverflowPolicy, Permissions, ReconnectAttempt, ReconnectOptions,
+  EventSelector, EventStream, EventStreamOptions, OverflowPolicy, Permissions, ReconnectAttempt, ReconnectOptions, StateStream,
   StateChangeInfo,
 } from './client.js';
