@@ -94,7 +94,8 @@ export class ChargingSession extends EventEmitter {
   private base: number | undefined;
   private nextInterval = 1;
   private lastRemaining: number | undefined;
-  private charged = 0;
+  /** Interval numbers known to be recorded for this call (by this session or before a restart). */
+  private readonly paid = new Set<number>();
   private hangupAsked = false;
   private readonly inFlight = new Set<Promise<unknown>>();
 
@@ -113,9 +114,9 @@ export class ChargingSession extends EventEmitter {
   get state(): ChargingState {
     return this.phase;
   }
-  /** Intervals this session charged (duplicates of earlier writes included). */
+  /** Intervals recorded for this call so far (each counted once, however often it was written). */
   get intervalsCharged(): number {
-    return this.charged;
+    return this.paid.size;
   }
   /** Balance seen by the last check, if any. */
   get remaining(): number | undefined {
@@ -188,7 +189,31 @@ export class ChargingSession extends EventEmitter {
     this.base = firstIntervalAt;
     const started = Math.max(1, Math.floor((this.clock.now() - firstIntervalAt) / this.intervalMs) + 1);
     const done = new Set(recorded);
+    for (const n of done) this.paid.add(n);
     void this.catchUp(started, done);
+  }
+
+  /**
+   * For a call whose bridge already ended: charge every interval that started until now that is
+   * not in `recorded`, and nothing after. Resolves with the number of intervals now recorded;
+   * rejects on a ledger error.
+   */
+  async catchUpOnly(firstIntervalAt: number, recorded: readonly number[]): Promise<number> {
+    if (this.phase === 'stopped') return this.paid.size;
+    this.cancelTimer();
+    this.base = firstIntervalAt;
+    for (const n of recorded) this.paid.add(n);
+    const started = Math.max(1, Math.floor((this.clock.now() - firstIntervalAt) / this.intervalMs) + 1);
+    for (let n = 1; n <= started; n++) {
+      if (this.paid.has(n)) continue;
+      await this.track(this.record(n));
+      this.paid.add(n);
+    }
+    const remaining = await this.track(this.ledger.remaining(this.account));
+    this.lastRemaining = remaining;
+    this.emit('balance', { remaining, phase: 'talking' });
+    this.stop();
+    return this.paid.size;
   }
 
   private async catchUp(started: number, done: Set<number>): Promise<void> {
@@ -197,6 +222,7 @@ export class ChargingSession extends EventEmitter {
       if (done.has(n)) continue;
       try {
         await this.track(this.record(n));
+        this.paid.add(n);
       } catch (err) {
         if (this.phase === 'charging') this.askHangup('database-error', describe(err));
         return;
@@ -241,7 +267,7 @@ export class ChargingSession extends EventEmitter {
         }
       }
       const outcome = await this.track(this.record(n));
-      this.charged++;
+      this.paid.add(n);
       const remaining = await this.track(this.ledger.remaining(this.account));
       this.lastRemaining = remaining;
       this.emit('charged', { interval: n, remaining, outcome } satisfies ChargeInfo);

@@ -94,6 +94,22 @@ export interface IntervalRecordDoc {
   server?: string;
 }
 
+/**
+ * Written once when a charged call ends: its charging is complete. A server that gets the same
+ * channel again later (FreeSWITCH re-running `socket` after a restart) charges nothing more.
+ */
+export interface CallEndDoc {
+  _id: string;
+  _rev?: string;
+  type: 'call_end';
+  account: string;
+  call: string;
+  intervals_charged: number;
+  outcome: string;
+  at: string;
+  server?: string;
+}
+
 export interface IntervalRecordInput {
   account: string;
   call: string;
@@ -130,6 +146,7 @@ export function isValidAccountName(account: string): boolean {
   return ACCOUNT_NAME.test(account);
 }
 
+export const callEndId = (call: string): string => `call_end:${call}`;
 export const accountId = (account: string): string => `account:${account}`;
 export const creditId = (account: string, id: string): string => `credit:${account}:${id}`;
 /** Deterministic: the same call and interval number always give the same id. */
@@ -417,6 +434,45 @@ export class PrepaidStore {
       .map((row) => row.doc as unknown as IntervalRecordDoc | undefined)
       .filter((doc): doc is IntervalRecordDoc => doc?.type === 'interval_record')
       .sort((a, b) => a.interval - b.interval);
+  }
+
+  /** Everything known about one call's charging: its interval records and its end marker. */
+  async callState(call: string): Promise<{ records: IntervalRecordDoc[]; end: CallEndDoc | undefined }> {
+    if (!CALL_UUID.test(call)) return { records: [], end: undefined };
+    const [records, end] = await Promise.all([
+      this.callIntervals(call),
+      this.op('read call end', async (db) => {
+        try {
+          return (await db.get(callEndId(call))) as unknown as CallEndDoc;
+        } catch (err) {
+          if (statusOf(err) === 404) return undefined;
+          throw err;
+        }
+      }),
+    ]);
+    return { records, end };
+  }
+
+  /** Mark a charged call as finished (idempotent: the first marker stays). */
+  async finishCall(input: { account: string; call: string; intervalsCharged: number; outcome: string; server?: string }): Promise<void> {
+    if (!CALL_UUID.test(input.call)) throw new PrepaidInputError(`invalid call uuid ${JSON.stringify(input.call)}`);
+    const doc: CallEndDoc = {
+      _id: callEndId(input.call),
+      type: 'call_end',
+      account: input.account,
+      call: input.call,
+      intervals_charged: input.intervalsCharged,
+      outcome: input.outcome,
+      at: new Date().toISOString(),
+    };
+    if (input.server !== undefined) doc.server = input.server;
+    await this.op('record call end', async (db) => {
+      try {
+        await db.put(doc as unknown as PouchDB.Doc);
+      } catch (err) {
+        if (statusOf(err) !== 409) throw err;
+      }
+    });
   }
 
   /** Calls that were charged, most recent last charge first. */

@@ -1,0 +1,3 @@
+import { defineFlowTests } from './flow-cases.js';
+
+defineFlowTests('http');

@@ -1,0 +1,442 @@
+/**
+ * End-to-end harness: the simulator as FreeSWITCH, a recording relay in front of the prepaid
+ * server (so tests see every command the application sends, in order), and the database in
+ * either storage mode:
+ * - `embedded`: in-memory PouchDB behind a wrapper that can take the database down for real
+ *   (closing the PouchDB handle) or fail / delay chosen operations;
+ * - `http`: a CouchDB-compatible server (express-pouchdb) on 127.0.0.1, reached through PouchDB's
+ *   HTTP adapter exactly as a real CouchDB would be; down means the listener is closed
+ *   (connection refused), faults drop the matching requests' connections.
+ */
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import PouchDB from 'pouchdb';
+import memoryAdapter from 'pouchdb-adapter-memory';
+import expressPouchdb from 'express-pouchdb';
+import { Simulator } from 'freeswitch-esl/testing';
+import { PrepaidServer, type CallReport, type PrepaidServerOptions } from '../src/prepaid-server.js';
+import { PrepaidStore, type DocDatabase } from '../src/store.js';
+import { VIEW_CURRENT } from '../src/design.js';
+import { createLogger, formatRecord, type LogRecord } from '../src/log.js';
+
+PouchDB.plugin(memoryAdapter);
+
+export type StorageMode = 'embedded' | 'http';
+
+/** Logical database operations the tests can break. */
+export type DbOp = 'ping' | 'account' | 'balance' | 'record' | 'records' | 'other';
+
+interface Fault {
+  op: DbOp;
+  /** How many matching operations to affect (Infinity = until cleared). */
+  remaining: number;
+  kind: 'fail' | 'delay' | 'hang';
+  ms: number;
+}
+
+/** Shared fault switchboard: both storage modes consult it. */
+export class Faults {
+  private faults: Fault[] = [];
+  readonly seen: DbOp[] = [];
+  fail(op: DbOp, times = 1): void {
+    this.faults.push({ op, remaining: times, kind: 'fail', ms: 0 });
+  }
+  delay(op: DbOp, ms: number, times = 1): void {
+    this.faults.push({ op, remaining: times, kind: 'delay', ms });
+  }
+  /** The operation never gets an answer. */
+  hang(op: DbOp, times = Infinity): void {
+    this.faults.push({ op, remaining: times, kind: 'hang', ms: 0 });
+  }
+  clear(): void {
+    this.faults = [];
+  }
+  /** What to do with an operation (consumes one use of the matching fault). */
+  take(op: DbOp): Fault | undefined {
+    this.seen.push(op);
+    const fault = this.faults.find((f) => f.op === op && f.remaining > 0);
+    if (fault) fault.remaining--;
+    return fault;
+  }
+}
+
+function opOfId(id: string, method: 'get' | 'put'): DbOp {
+  if (id.startsWith('account:') && method === 'get') return 'account';
+  if (id.startsWith('interval_record:') && method === 'put') return 'record';
+  return 'other';
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Embedded mode: an in-memory PouchDB whose handle can really be closed and reopened. */
+class EmbeddedDatabase implements DocDatabase {
+  private db: PouchDB.Database;
+  constructor(
+    private readonly name: string,
+    private readonly faults: Faults,
+  ) {
+    this.db = new PouchDB(name, { adapter: 'memory' });
+  }
+  private async guard<T>(op: DbOp, run: () => Promise<T>): Promise<T> {
+    const fault = this.faults.take(op);
+    if (fault?.kind === 'fail') throw Object.assign(new Error('connect ECONNREFUSED (injected)'), { code: 'ECONNREFUSED' });
+    if (fault?.kind === 'hang') return new Promise<T>(() => {});
+    if (fault?.kind === 'delay') await sleep(fault.ms);
+    return run();
+  }
+  info() {
+    return this.guard('ping', () => this.db.info());
+  }
+  get(id: string) {
+    return this.guard(opOfId(id, 'get'), () => this.db.get(id));
+  }
+  put(doc: PouchDB.Doc) {
+    return this.guard(opOfId(doc._id, 'put'), () => this.db.put(doc));
+  }
+  allDocs(options?: Record<string, unknown>) {
+    const records = String(options?.['startkey'] ?? '').startsWith('interval_record:');
+    return this.guard(records ? 'records' : 'other', () => this.db.allDocs(options));
+  }
+  query<V>(view: string, options?: Record<string, unknown>) {
+    return this.guard(view === VIEW_CURRENT ? 'balance' : 'other', () => this.db.query<V>(view, options));
+  }
+  close() {
+    return this.db.close();
+  }
+  destroy() {
+    return new PouchDB(this.name, { adapter: 'memory' }).destroy();
+  }
+  /** A real outage: the PouchDB handle is closed; every operation fails until up(). */
+  async down(): Promise<void> {
+    await this.db.close();
+  }
+  up(): void {
+    this.db = new PouchDB(this.name, { adapter: 'memory' });
+  }
+}
+
+type RequestHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
+let couchApp: RequestHandler | undefined;
+/**
+ * One express-pouchdb application per process: it registers plugins on the PouchDB constructor,
+ * and a second instance breaks the first (no_db_file). Each test gets its own listener and its
+ * own database name on it.
+ */
+function sharedCouchApp(): RequestHandler {
+  couchApp ??= expressPouchdb(PouchDB.defaults({ adapter: 'memory' }), {
+    mode: 'minimumForPouchDB',
+    inMemoryConfig: true,
+    logPath: false,
+  });
+  return couchApp;
+}
+
+/** HTTP mode: express-pouchdb (CouchDB API) over in-memory PouchDB, on 127.0.0.1. */
+export class CouchCompatibleServer {
+  readonly server: http.Server;
+  port = 0;
+  private readonly sockets = new Set<net.Socket>();
+  constructor(private readonly faults: Faults) {
+    const app = sharedCouchApp();
+    this.server = http.createServer((req, res) => void this.route(req, res, app));
+    this.server.on('connection', (socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+  }
+  private async route(req: http.IncomingMessage, res: http.ServerResponse, app: (q: http.IncomingMessage, s: http.ServerResponse) => void) {
+    const fault = this.faults.take(classify(req));
+    if (fault?.kind === 'fail') {
+      req.socket.destroy(); // the connection breaks mid-request
+      return;
+    }
+    if (fault?.kind === 'hang') return; // never answers
+    if (fault?.kind === 'delay') await sleep(fault.ms);
+    app(req, res);
+  }
+  async listen(port = 0): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, '127.0.0.1', () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    this.port = (this.server.address() as AddressInfo).port;
+    return this.port;
+  }
+  /** A real outage: stop listening and cut every connection (connection refused from now on). */
+  async down(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const s of this.sockets) s.destroy();
+    await closed;
+  }
+  async up(): Promise<void> {
+    await this.listen(this.port);
+  }
+  async stop(): Promise<void> {
+    if (this.server.listening) await this.down();
+  }
+}
+
+function classify(req: http.IncomingMessage): DbOp {
+  const url = new URL(req.url ?? '/', 'http://x');
+  const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  if (req.method === 'GET' && parts.length === 1) return 'ping';
+  const id = parts.slice(1).join('/');
+  if (req.method === 'GET' && id.startsWith('account:')) return 'account';
+  if (req.method === 'PUT' && id.startsWith('interval_record:')) return 'record';
+  if (id === '_design/prepaid/_view/current') return 'balance';
+  if (id === '_all_docs' && (url.searchParams.get('startkey') ?? '').includes('interval_record:')) return 'records';
+  return 'other';
+}
+
+/**
+ * A TCP relay between the simulator's `socket` application and the prepaid server, keeping
+ * what the application sent on each connection.
+ */
+export class CommandTap {
+  readonly server: net.Server;
+  port = 0;
+  target = 0;
+  private readonly streams: string[] = [];
+  private readonly fromFs: string[] = [];
+  private readonly sockets = new Set<net.Socket>();
+  constructor() {
+    this.server = net.createServer((inbound) => {
+      const index = this.streams.push('') - 1;
+      this.fromFs.push('');
+      const outbound = net.connect(this.target, '127.0.0.1');
+      for (const s of [inbound, outbound]) {
+        this.sockets.add(s);
+        s.on('close', () => this.sockets.delete(s));
+        s.on('error', () => {});
+      }
+      outbound.on('data', (chunk: Buffer) => {
+        this.streams[index] += chunk.toString('utf8');
+        inbound.write(chunk);
+      });
+      inbound.on('data', (chunk: Buffer) => {
+        if (this.fromFs[index]!.length < 65536) this.fromFs[index] += chunk.toString('utf8');
+        outbound.write(chunk);
+      });
+      inbound.on('close', () => outbound.destroy());
+      outbound.on('close', () => inbound.end());
+    });
+  }
+  async listen(target: number): Promise<number> {
+    this.target = target;
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.port = (this.server.address() as AddressInfo).port;
+    return this.port;
+  }
+  /** The channel uuid of each connection (from the connect reply), in connection order. */
+  uuids(): Array<string | undefined> {
+    return this.fromFs.map((text) => /^Unique-ID: (\S+)$/m.exec(text)?.[1]);
+  }
+
+  /** The commands the application sent on every connection so far, each as its first line. */
+  commands(): string[][] {
+    return this.streams.map((text) =>
+      text
+        .split('\n\n')
+        .map((block) => block.trim())
+        .filter(Boolean)
+        .map((block) => {
+          const lines = block.split('\n');
+          if (lines[0] !== 'sendmsg') return lines[0]!;
+          const get = (h: string) => lines.find((l) => l.toLowerCase().startsWith(h + ':'))?.slice(h.length + 1).trim();
+          const command = get('call-command');
+          return command === 'execute'
+            ? `sendmsg execute ${get('execute-app-name')} ${get('execute-app-arg') ?? ''}`.trim()
+            : `sendmsg ${command} ${get('hangup-cause') ?? ''}`.trim();
+        }),
+    );
+  }
+  async stop(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+export interface AccountSeed {
+  account: string;
+  intervalDuration: number;
+  credit: number;
+}
+
+export interface HarnessOptions {
+  mode: StorageMode;
+  accounts?: AccountSeed[];
+  ringCheckMs?: number;
+  opTimeoutMs?: number;
+  server?: Partial<PrepaidServerOptions>;
+}
+
+export interface PlaceCallOptions {
+  account?: string;
+  /** Dial string of the far end (a `sim/<n>/<tokens>` endpoint). */
+  target?: string;
+  /** The caller hangs up this many ms after the call starts. */
+  hangupAfterMs?: number;
+  /** Simulator dialplan destination (default: run the socket application directly). */
+  destination?: string;
+}
+
+export interface PlacedCall {
+  uuid: string;
+  /** The server's final report for this call. */
+  end: Promise<CallReport>;
+}
+
+export class Harness {
+  sim!: Simulator;
+  store!: PrepaidStore;
+  server!: PrepaidServer;
+  readonly faults = new Faults();
+  readonly tap = new CommandTap();
+  readonly logs: LogRecord[] = [];
+  readonly reports = new Map<string, CallReport[]>();
+  private readonly waiting = new Map<string, (report: CallReport) => void>();
+  private readonly finished = new Map<string, CallReport>();
+  private embedded: EmbeddedDatabase | undefined;
+  couch: CouchCompatibleServer | undefined;
+  couchUrl = '';
+  serverPort = 0;
+
+  constructor(readonly options: HarnessOptions) {}
+
+  static async start(options: HarnessOptions): Promise<Harness> {
+    const h = new Harness(options);
+    await h.init();
+    return h;
+  }
+
+  private async init(): Promise<void> {
+    this.sim = await Simulator.start({ password: 'ClueCon', timeScale: 0.25 });
+    this.store = await this.openStore();
+    for (const a of this.options.accounts ?? []) {
+      await this.store.createAccount({ account: a.account, intervalDuration: a.intervalDuration });
+      if (a.credit > 0) await this.store.addCredit(a.account, a.credit);
+    }
+    await this.startServer();
+  }
+
+  /** Opens a store on the harness database (a new handle each time, like a restarted process). */
+  async openStore(): Promise<PrepaidStore> {
+    const opTimeoutMs = this.options.opTimeoutMs ?? 2000;
+    if (this.options.mode === 'embedded') {
+      this.embedded ??= new EmbeddedDatabase(`prepaid-test-${randomUUID()}`, this.faults);
+      const store = PrepaidStore.fromDatabase(this.embedded, { opTimeoutMs, description: 'embedded test database' });
+      await store.installDesign();
+      return store;
+    }
+    if (!this.couch) {
+      this.couch = new CouchCompatibleServer(this.faults);
+      await this.couch.listen();
+      this.couchUrl = `http://admin:s3cret-pw@127.0.0.1:${this.couch.port}/prepaid-${randomUUID().slice(0, 8)}`;
+    }
+    return PrepaidStore.open({ kind: 'couch', url: this.couchUrl }, { opTimeoutMs });
+  }
+
+  /** Starts a prepaid server (again, after a restart) on the same port as before, if any. */
+  async startServer(store: PrepaidStore = this.store): Promise<void> {
+    const logger = createLogger({ level: 'error', write: () => {}, onRecord: (r) => this.logs.push(r) });
+    this.server = new PrepaidServer({
+      store,
+      logger,
+      ringCheckMs: this.options.ringCheckMs ?? 10_000,
+      hangupGraceMs: 2000,
+      hangupEscalationMs: 300,
+      ...this.options.server,
+    });
+    this.server.on('update', (r: CallReport) => {
+      const list = this.reports.get(r.uuid) ?? [];
+      list.push(r);
+      this.reports.set(r.uuid, list);
+    });
+    this.server.on('end', (r: CallReport) => {
+      this.finished.set(r.uuid, r);
+      this.waiting.get(r.uuid)?.(r);
+    });
+    const bound = await this.server.listen({ host: '127.0.0.1', port: this.serverPort });
+    this.serverPort = bound.port;
+    if (this.tap.port === 0) await this.tap.listen(bound.port);
+  }
+
+  /** The socket application's argument: through the recording relay to the prepaid server. */
+  get socketArg(): string {
+    return `127.0.0.1:${this.tap.port} async full`;
+  }
+
+  async placeCall(o: PlaceCallOptions = {}): Promise<PlacedCall> {
+    const uuid = randomUUID();
+    const end = this.endOf(uuid);
+    const variables: Record<string, string> = {};
+    if (o.account !== undefined) variables['ccnq_account'] = o.account;
+    if (o.target !== undefined) variables['target'] = o.target;
+    await this.sim.originate({
+      uuid,
+      direction: 'inbound',
+      destination: o.destination ?? '5000',
+      variables,
+      ...(o.destination === undefined ? { socket: this.socketArg } : {}),
+      ...(o.hangupAfterMs === undefined ? {} : { hangupAfterMs: o.hangupAfterMs }),
+    });
+    return { uuid, end };
+  }
+
+  /** The final report of a call (resolves when the server ends it). */
+  endOf(uuid: string): Promise<CallReport> {
+    const done = this.finished.get(uuid);
+    if (done) return Promise.resolve(done);
+    return new Promise((resolve) => this.waiting.set(uuid, resolve));
+  }
+
+  /** Resolves once a call's report matches (e.g. reaches a phase). */
+  async when(uuid: string, predicate: (r: CallReport) => boolean, timeoutMs = 10_000): Promise<CallReport> {
+    const started = Date.now();
+    for (;;) {
+      const match = (this.reports.get(uuid) ?? []).find(predicate);
+      if (match) return match;
+      if (Date.now() - started > timeoutMs) throw new Error(`call ${uuid} never matched the expected state`);
+      await sleep(5);
+    }
+  }
+
+  /** Commands the application sent on the n-th socket connection of the given call. */
+  commandsFor(uuid: string): string[][] {
+    const uuids = this.tap.uuids();
+    return this.tap.commands().filter((_cmds, i) => uuids[i] === uuid);
+  }
+
+  /** Log lines (formatted) about one call. */
+  logLines(uuid: string): string[] {
+    return this.logs.filter((r) => r.fields['call'] === uuid).map(formatRecord);
+  }
+
+  async dbDown(): Promise<void> {
+    if (this.embedded) await this.embedded.down();
+    else await this.couch!.down();
+  }
+  async dbUp(): Promise<void> {
+    if (this.embedded) this.embedded.up();
+    else await this.couch!.up();
+  }
+
+  async stop(): Promise<void> {
+    await this.server.destroy();
+    await this.sim.stop();
+    await this.tap.stop();
+    this.faults.clear();
+    try {
+      if (this.embedded) await this.embedded.destroy();
+      else await this.store.destroy().catch(() => {});
+    } finally {
+      await this.store.close();
+      await this.couch?.stop();
+    }
+  }
+}
