@@ -123,30 +123,33 @@ export class SubscriptionModel {
    */
   restoreLines(): string[] {
     if (this.empty) return [];
-    const lines: string[] = [];
     const subs = [...this.subclasses];
+    const types = [...this.types].filter((t) => t !== 'ALL' && t !== 'CUSTOM');
+    if (!this.allSubclasses && (this.types.has('CUSTOM') || subs.length === 0)) {
+      // The common case: one line (CUSTOM and its subclasses last).
+      const words = this.types.has('CUSTOM') ? [...types, 'CUSTOM', ...subs] : types;
+      return words.length > 0 ? [`event ${this.format} ${words.join(' ')}`] : [];
+    }
+    // The subclass hash can only be filled through `event`, which also turns types on; FreeSWITCH's
+    // `nixevent ALL` clears the types but keeps the hash, so: fill the hash, clear, set the types.
+    const lines: string[] = [];
     const custom = subs.length > 0 ? ` CUSTOM ${subs.join(' ')}` : '';
     if (this.allSubclasses) {
-      // Only ALL turns on every subclass: start from ALL and take away what is missing.
       lines.push(`event ${this.format} ALL${custom}`);
       if (this.nixedSubclasses.size > 0) lines.push(`nixevent CUSTOM ${[...this.nixedSubclasses].join(' ')}`);
-      if (!this.types.has('ALL')) {
-        const missing = ALL_TYPES.filter((t) => !this.types.has(t));
-        if (missing.length > 0) lines.push(`nixevent ${missing.join(' ')}`);
-        else {
-          // Every type on but the ALL flag off: clear the flag by removing one type and re-adding it.
-          lines.push(`nixevent ${ALL_TYPES[1]!}`);
-          lines.push(`event ${this.format} ${ALL_TYPES[1]!}`);
-        }
+      if (this.types.has('ALL')) return lines;
+      const missing = ALL_TYPES.filter((t) => !this.types.has(t));
+      if (this.types.has('CUSTOM') && missing.length > 0) {
+        // ALL minus a few: nixing them also clears the ALL flag (never nix CUSTOM: that starts subclasses).
+        lines.push(`nixevent ${missing.join(' ')}`);
+        return lines;
       }
-      return lines;
+    } else {
+      lines.push(`event ${this.format}${custom}`);
     }
-    const types = [...this.types].filter((t) => t !== 'CUSTOM');
-    if (this.types.has('CUSTOM') || subs.length > 0) {
-      lines.push(`event ${this.format} ${[...types, 'CUSTOM', ...subs].join(' ')}`);
-    } else if (types.length > 0) {
-      lines.push(`event ${this.format} ${types.join(' ')}`);
-    }
+    lines.push('nixevent ALL');
+    const words = this.types.has('CUSTOM') ? [...types, 'CUSTOM'] : types;
+    if (words.length > 0) lines.push(`event ${this.format} ${words.join(' ')}`);
     return lines;
   }
 }
