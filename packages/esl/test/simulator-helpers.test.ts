@@ -118,6 +118,22 @@ export class Wire {
     }
   }
 
+  /** Waits until `cond` holds (checked whenever a frame arrives). */
+  async until(cond: () => boolean, timeoutMs = 3000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!cond()) {
+      if (this.ended) throw new Error('connection closed while waiting');
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error('timed out waiting for a condition');
+      await withTimeout(new Promise<void>((r) => this.waiters.push(r)), left, 'condition').catch(() => undefined);
+    }
+  }
+
+  /** Waits until `n` events matching `match` have arrived in total. */
+  async count(match: (e: EslEvent) => boolean, n: number, timeoutMs = 3000): Promise<void> {
+    await this.until(() => this.events().filter(match).length >= n, timeoutMs);
+  }
+
   /** Every event frame received so far, decoded. */
   events(): EslEvent[] {
     return this.frames.map((f) => EslEvent.fromFrame(f)).filter((e): e is EslEvent => e !== undefined);

@@ -195,7 +195,7 @@ export class Channel {
     this.setVar('direction', this.direction);
     if (order === 'outbound') this.setVar('is_outbound', 'true');
     this.setVar('uuid', this.uuid);
-    if (order === 'outbound') this.setVar('call_uuid', this.uuid);
+    this.setVar('call_uuid', this.uuid);
     this.setVar('session_id', this.sessionId);
     // Loopback A legs get read/write codec vars before channel_name; B legs after (captures).
     if (order === 'outbound') {
@@ -413,8 +413,9 @@ export class Channel {
     if (this.answered) return true;
     this.answered = true;
     this.times.answered = nowMicros();
-    this.setVar('endpoint_disposition', 'ANSWER');
     this.fire('CHANNEL_ANSWER', SITES.answer);
+    // Set after the event: CHANNEL_ANSWER in the captures has no variable_endpoint_disposition.
+    this.setVar('endpoint_disposition', 'ANSWER');
     this.setCallState('ACTIVE');
     this.core.channelAnswered(this);
     this.poke();
@@ -593,5 +594,6 @@ export class Channel {
         this.setVar(name(base, unit), v);
       }
     }
+    if (this.profile.source === 'mod_loopback') this.setVar('is_loopback', '1');
   }
 }

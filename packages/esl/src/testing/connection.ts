@@ -636,9 +636,14 @@ export class Connection {
     this.schedulePump();
   }
 
-  /** The controlled session hung up: linger or disconnect when idle. */
+  /**
+   * The controlled session hung up. When idle this is handled at once, as the listener loop
+   * notices it on its next pass: the linger notice comes right after CHANNEL_HANGUP (capture),
+   * before the events of the session's wind-down.
+   */
   sessionDown(): void {
-    this.schedulePump();
+    if (this.closed || this.processing || this.reader.busy || this.pending.length > 0) this.schedulePump();
+    else this.pump();
   }
 
   schedulePump(): void {

@@ -281,10 +281,14 @@ export class Engine {
 
   // ------------------------------------------------------------------ dialplan
 
+  entry(destination: string): DialplanEntry | undefined {
+    const dp = this.core.options.dialplan;
+    return dp[destination] ?? dp['*'];
+  }
+
   /** The dialplan lookup: the destination's extension (or '*'); undefined → NO_ROUTE_DESTINATION. */
   lookup(destination: string): Array<{ app: string; arg: string }> | undefined {
-    const dp = this.core.options.dialplan;
-    const entry: DialplanEntry | undefined = dp[destination] ?? dp['*'];
+    const entry = this.entry(destination);
     if (!entry) return undefined;
     const steps: Array<{ app: string; arg: string }> = [];
     if (entry.socket !== undefined) steps.push({ app: 'socket', arg: socketArg(entry.socket) });
@@ -304,7 +308,9 @@ export class Engine {
       ch.hangup('NO_ROUTE_DESTINATION');
       return;
     }
-    ch.setVar('DP_MATCH', `ARRAY::${ch.profile.destinationNumber}|:${ch.profile.destinationNumber}`);
+    if (this.entry(ch.profile.destinationNumber)?.dpMatch !== false) {
+      ch.setVar('DP_MATCH', `ARRAY::${ch.profile.destinationNumber}|:${ch.profile.destinationNumber}`);
+    }
     ch.setVar('call_uuid', ch.uuid);
     ch.extension = steps;
     ch.setRunningState('CS_EXECUTE');
@@ -523,6 +529,7 @@ export class Engine {
   async runOriginated(ch: Channel, target: { app: string; arg: string } | { extension: string; context?: string } | { steps: Array<{ app: string; arg: string }> }): Promise<void> {
     await this.runToEnd(ch, async () => {
       if (!ch.ready) return;
+      ch.setVar('call_uuid', ch.uuid); // re-set once the originate completes (captures: it moves to the end)
       if ('app' in target) {
         ch.extension = [{ app: target.app, arg: target.arg }];
         ch.setRunningState('CS_EXECUTE');

@@ -65,7 +65,7 @@ export interface CallSite {
 
 /**
  * Call sites copied from the captures (FreeSWITCH 1.10.12), so events carry the values it sends.
- * bridge/unbridge come from the source (switch_ivr_bridge.c); heartbeat, dtmf, ringReady,
+ * bridge/unbridge come from the source (switch_ivr_bridge.c); dtmf, ringReady,
  * privateCommand and log are not in the captures and their line numbers are approximate.
  */
 export const SITES = {
@@ -95,7 +95,8 @@ export const SITES = {
   sendevent: { file: 'mod_event_socket.c', func: 'parse_command', line: 2275 },
   bridge: { file: 'switch_ivr_bridge.c', func: 'switch_ivr_multi_threaded_bridge', line: 1689 },
   unbridge: { file: 'switch_ivr_bridge.c', func: 'switch_ivr_multi_threaded_bridge', line: 1879 },
-  heartbeat: { file: 'switch_core.c', func: 'send_heartbeat', line: 88 },
+  heartbeat: { file: 'switch_core.c', func: 'send_heartbeat', line: 95 },
+  reschedule: { file: 'switch_scheduler.c', func: 'switch_scheduler_execute', line: 73 },
   dtmf: { file: 'switch_channel.c', func: 'switch_channel_queue_dtmf', line: 500 },
   privateCommand: { file: 'switch_ivr.c', func: 'switch_ivr_parse_next_event', line: 768 },
   log: { file: 'switch_log.c', func: 'switch_log_meta_vprintf', line: 652 },

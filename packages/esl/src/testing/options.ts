@@ -33,6 +33,11 @@ export interface DialplanEntry {
   socket?: string | SocketTarget;
   /** Applications in order: 'answer', 'playback foo.wav', or ['set', 'a=b']. Run after `socket` returns. */
   actions?: Array<string | readonly [app: string, arg?: string]>;
+  /**
+   * Set DP_MATCH (ARRAY::<dest>|:<dest>) as an XML condition with a capture group does
+   * (`^(7001)$`, as in the outbound capture). Default true.
+   */
+  dpMatch?: boolean;
 }
 
 /** A user for `userauth user@domain:pass` (directory params esl-password, esl-allowed-*). */
@@ -115,5 +120,5 @@ export interface ResolvedOptions {
  * capture scenario `originate loopback/9999/default &park` plays out the same way here.
  */
 export const DEFAULT_DIALPLAN: Record<string, DialplanEntry> = {
-  '9999': { actions: ['answer', 'playback tone_stream://%(1000,0,440);loops=-1'] },
+  '9999': { actions: ['answer', 'playback tone_stream://%(1000,0,440);loops=-1'], dpMatch: false },
 };

@@ -593,7 +593,7 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements SimCore 
     const live = this.liveChannels().length;
     ev.add('Event-Info', 'System Ready');
     ev.add('Up-Time', formatUptime(this.uptimeMs));
-    ev.add('FreeSWITCH-Version', this.options.version);
+    ev.add('FreeSWITCH-Version', `${this.options.version}~64bit`);
     ev.add('Uptime-msec', Math.floor(this.uptimeMs));
     ev.add('Session-Count', live);
     ev.add('Max-Sessions', 1000);
@@ -606,6 +606,13 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements SimCore 
     ev.add('Session-Peak-FiveMin', this.peak);
     ev.add('Idle-CPU', '99.000000');
     this.fire(ev);
+    // The scheduler re-queues the heartbeat task right after it ran (xml capture).
+    const re = this.factory.create('RE_SCHEDULE', SITES.reschedule);
+    re.add('Task-ID', 1);
+    re.add('Task-Desc', 'heartbeat');
+    re.add('Task-Group', 'core');
+    re.add('Task-Runtime', Math.floor((Date.now() + this.options.heartbeatIntervalMs) / 1000));
+    this.fire(re);
   }
 
   private accept(socket: net.Socket): void {
@@ -667,5 +674,5 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements SimCore 
 function formatUptime(ms: number): string {
   const s = Math.floor(ms / 1000);
   const pl = (n: number, w: string): string => `${n} ${w}${n === 1 ? '' : 's'}`;
-  return `${pl(0, 'year')}, ${pl(Math.floor(s / 86400), 'day')}, ${pl(Math.floor(s / 3600) % 24, 'hour')}, ${pl(Math.floor(s / 60) % 60, 'minute')}, ${pl(s % 60, 'second')}, ${pl(Math.floor(ms) % 1000, 'millisecond')}, ${pl(0, 'microsecond')}`;
+  return `${pl(0, 'year')}, ${pl(Math.floor(s / 86400), 'day')}, ${pl(Math.floor(s / 3600) % 24, 'hour')}, ${pl(Math.floor(s / 60) % 60, 'minute')}, ${pl(s % 60, 'second')}, ${pl(Math.floor(ms) % 1000, 'millisecond')}, ${pl(Math.floor(ms * 1000) % 1000, 'microsecond')}`;
 }
