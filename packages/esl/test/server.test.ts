@@ -879,6 +879,40 @@ describe('outbound server: no leaks', () => {
   });
 });
 
+describe('outbound server: scale (raw fake)', () => {
+  it('runs 1,000 concurrent full call flows (connect, myevents, linger, answer, playback, hangup)', { timeout: 60_000 }, async () => {
+    const N = 1000;
+    let inCount = 0;
+    const allIn = deferred<void>();
+    const ends: CallEnd[] = [];
+    await withServer(
+      async (call) => {
+        await call.myevents();
+        await call.linger();
+        if (++inCount === N) allIn.resolve();
+        await allIn.promise;
+        await call.answer();
+        const p = await call.playback('ivr/short.wav');
+        assert.equal(p.get('Application-Response'), 'FILE PLAYED');
+        await call.hangup();
+        ends.push(await call.ended);
+      },
+      { maxCalls: N },
+      async (server, port) => {
+        const fakes = await Promise.all(Array.from({ length: N }, () => FakeCall.connect(port)));
+        await allIn.promise;
+        assert.equal(server.activeCalls, N);
+        await Promise.all(fakes.map((f) => f.closed));
+        await until(() => server.activeCalls === 0);
+        assert.equal(ends.length, N);
+        for (const e of ends) assert.equal(e.reason, 'linger');
+        for (const f of fakes) assert.deepEqual(f.lines().slice(0, 3), ['connect', 'myevents', 'linger']);
+        for (const f of fakes) assert.equal(f.lines().at(-1), 'exit');
+      },
+    );
+  });
+});
+
 async function until(cond: () => boolean, what = 'condition'): Promise<void> {
   const start = Date.now();
   while (!cond()) {
