@@ -44,14 +44,16 @@ function headerPairs(headers: HeaderInput | undefined): Array<[string, string]> 
 
 /**
  * Builds one command: the command line, header lines, a blank line, and the body if any.
- * With a body, Content-Length is set to its length in bytes (any caller-given one is replaced).
+ * Content-Length belongs to the serializer: with a body it is set to the body's length in bytes,
+ * and a caller-given one is always dropped (without a body it would make FreeSWITCH read the next
+ * command as this one's body).
  */
 export function serializeCommand(command: string, headers?: HeaderInput, body?: string | Buffer): Buffer {
   assertSingleLine('command', command);
   if (command.trim().length === 0) throw new EslInvalidArgumentError('command must not be empty');
   let head = command;
   for (const [name, value] of headerPairs(headers)) {
-    if (body !== undefined && name.toLowerCase() === 'content-length') continue;
+    if (name.length === 14 && name.toLowerCase() === 'content-length') continue;
     head += `\n${name}: ${value}`;
   }
   if (body === undefined || body.length === 0) return Buffer.from(`${head}\n\n`, 'utf8');
@@ -72,6 +74,8 @@ function orderEventNames(names: readonly string[]): string[] {
   const subclasses: string[] = [];
   let custom = false;
   for (const raw of names) {
+    // Refuse line breaks rather than treat them as separators, like every other argument.
+    assertSingleLine('event names', raw);
     for (const part of raw.split(/\s+/).filter(Boolean)) {
       if (part.toUpperCase() === 'CUSTOM') custom = true;
       else if (part.includes('::')) subclasses.push(part);
