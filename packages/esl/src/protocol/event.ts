@@ -28,15 +28,62 @@ export type EventName = (typeof EVENT_NAMES)[number];
 export type EventFormat = 'plain' | 'json' | 'xml';
 
 const LF = 0x0a;
+const SPACE = 0x20;
+const PERCENT = 0x25;
+const LFLF = Buffer.from('\n\n', 'latin1');
+const NON_ASCII = /[^\x00-\x7f]/;
 const needleCache = new Map<string, Buffer>();
 
-function needleFor(name: string): Buffer {
+/**
+ * The bytes "\n<name>:" that start the line of header `name`, or undefined for a name that cannot
+ * be looked up this way (empty, or holding ':' or a line break: a line is split at its first ':').
+ */
+function needleFor(name: string): Buffer | undefined {
   let n = needleCache.get(name);
   if (n === undefined) {
-    n = Buffer.from(`\n${name}: `, 'utf8');
+    if (name.length === 0 || /[:\r\n]/.test(name)) return undefined;
+    n = Buffer.from(`\n${name}:`, 'utf8');
     if (needleCache.size < 1024) needleCache.set(name, n);
   }
   return n;
+}
+
+/**
+ * A plain-format value: `_undef_` is switch_event_serialize's marker for an empty value; anything
+ * else is %-decoded leniently (short values are checked for '%' here, which is cheaper than a
+ * native search that could run far past the end of the value).
+ */
+function decodePlainValue(raw: Buffer, start: number, end: number): string {
+  const len = end - start;
+  if (len === 7 && raw[start] === 0x5f && raw[start + 6] === 0x5f && raw.toString('latin1', start, end) === '_undef_') {
+    return '';
+  }
+  if (len > 64) return urlDecodeBytes(raw, start, end);
+  for (let i = start; i < end; i++) {
+    if (raw[i] === PERCENT) return urlDecodeBytes(raw, start, end);
+  }
+  return raw.toString('utf8', start, end);
+}
+
+/** findPlain's answer when only the full parse can tell. */
+const FULL_PARSE = Symbol('full parse');
+
+/** Lower-cases ASCII letters only (FreeSWITCH compares header names with strcasecmp). */
+function asciiLower(s: string): string {
+  return NON_ASCII.test(s) ? s.replace(/[A-Z]+/g, (m) => m.toLowerCase()) : s.toLowerCase();
+}
+
+/** Whether `raw` starts with the needle minus its leading LF (the first line has none). */
+function startsWithName(raw: Buffer, needle: Buffer): boolean {
+  const n = needle.length - 1;
+  if (raw.length < n) return false;
+  for (let i = 0; i < n; i++) if (raw[i] !== needle[i + 1]) return false;
+  return true;
+}
+
+/** `_undef_` and %-decoding for a value taken from a serialized plain event given as a string. */
+function decodePlainString(value: string): string {
+  return value === '_undef_' ? '' : urlDecode(value);
 }
 
 type Value = string | string[];
@@ -54,14 +101,22 @@ export class EslEvent {
   private raw: Buffer | undefined;
   /** For plain: offset of the blank line ending the headers (i.e. headers are [0, headerEnd)). */
   private headerEnd = -1;
+  /** For plain, while headerEnd is unknown: no blank line ("\n\n") starts before this offset. */
+  private clearTo = 0;
   private names: string[] | undefined;
   private values: Value[] | undefined;
+  /** First index of each exact name. */
   private index: Map<string, number> | undefined;
+  /** First index of each name folded to lower case; built on the first exact-case miss. */
+  private lowerIndex: Map<string, number> | undefined;
+  /** For plain: the bytes as a lower-cased latin1 string, for case-insensitive lookups. */
+  private lowerText: string | undefined;
   private bodyText: string | undefined;
 
   private constructor(format: EventFormat | 'headers', raw: Buffer | undefined) {
     this.format = format;
     this.raw = raw;
+    if (format === 'plain' && (raw!.length === 0 || raw![0] === LF)) this.headerEnd = 0;
   }
 
   /** Builds the event carried by a text/event-plain|json|xml frame; undefined for other frames. */
@@ -109,7 +164,7 @@ export class EslEvent {
     const pairs = isIterable(headers) ? headers : Object.entries(headers);
     for (const [n, v] of pairs) {
       names.push(n);
-      values.push(options?.encoded ? urlDecode(v) : v);
+      values.push(options?.encoded ? decodePlainString(v) : v);
     }
     ev.setHeaders(names, values);
     ev.bodyText = body ?? '';
@@ -132,14 +187,18 @@ export class EslEvent {
     return this.bodyText;
   }
 
-  /** Decoded value of a header (first one, if repeated); names match case-insensitively. */
+  /**
+   * Decoded value of a header. Names match case-insensitively (ASCII letters only, like
+   * FreeSWITCH's strcasecmp); if a name is repeated, the first header spelled exactly like `name`
+   * wins, else the first one in any case.
+   */
   get(name: string): string | undefined {
     if (this.names === undefined && this.format === 'plain') {
       const found = this.findPlain(name);
-      if (found !== undefined) return found;
+      if (found !== FULL_PARSE) return found;
     }
     this.ensureParsed();
-    const i = this.index!.get(name.toLowerCase());
+    const i = this.lookup(name);
     if (i === undefined) return undefined;
     return joinArray(this.values![i]!);
   }
@@ -152,10 +211,10 @@ export class EslEvent {
   getArray(name: string): string[] | undefined {
     if (this.names === undefined && this.format === 'plain') {
       const found = this.findPlain(name);
-      if (found !== undefined) return splitArray(found);
+      if (found !== FULL_PARSE) return found === undefined ? undefined : splitArray(found);
     }
     this.ensureParsed();
-    const i = this.index!.get(name.toLowerCase());
+    const i = this.lookup(name);
     if (i === undefined) return undefined;
     const v = this.values![i]!;
     return Array.isArray(v) ? [...v] : splitArray(v);
@@ -211,44 +270,122 @@ export class EslEvent {
   private setHeaders(names: string[], values: Value[]): void {
     const index = new Map<string, number>();
     for (let i = 0; i < names.length; i++) {
-      const key = names[i]!.toLowerCase();
+      const key = names[i]!;
       if (!index.has(key)) index.set(key, i);
     }
     this.names = names;
     this.values = values;
     this.index = index;
+    this.lowerIndex = undefined;
+  }
+
+  /** Index of the header `name` resolves to: exact spelling first, else any case. */
+  private lookup(name: string): number | undefined {
+    const exact = this.index!.get(name);
+    if (exact !== undefined) return exact;
+    let lower = this.lowerIndex;
+    if (lower === undefined) {
+      lower = new Map<string, number>();
+      const names = this.names!;
+      for (let i = 0; i < names.length; i++) {
+        const key = asciiLower(names[i]!);
+        if (!lower.has(key)) lower.set(key, i);
+      }
+      this.lowerIndex = lower;
+    }
+    return lower.get(asciiLower(name));
   }
 
   private plainHeaderEnd(): number {
     if (this.headerEnd === -1) {
       const raw = this.raw!;
-      if (raw.length === 0 || raw[0] === LF) {
-        this.headerEnd = 0;
-      } else {
-        const i = raw.indexOf('\n\n');
-        this.headerEnd = i === -1 ? raw.length : i + 1;
-      }
+      const i = raw.indexOf(LFLF, this.clearTo);
+      this.headerEnd = i === -1 ? raw.length : i + 1;
     }
     return this.headerEnd;
   }
 
-  /** Exact-case lookup straight in the plain bytes; undefined if not found that way. */
-  private findPlain(name: string): string | undefined {
+  /**
+   * Whether a line starting right after the LF at offset `at` belongs to the header block, i.e.
+   * no blank line comes before it. Only the bytes up to `at` are searched (and never twice), so a
+   * lookup of an early header does not scan the rest of the block.
+   */
+  private inHeaders(at: number): boolean {
+    if (this.headerEnd !== -1) return at < this.headerEnd;
+    if (at <= this.clearTo) return true;
     const raw = this.raw!;
-    const end = this.plainHeaderEnd();
-    let start: number;
+    const from = this.clearTo;
+    let i = -1;
+    if (at - from < 128) {
+      // A short stretch: a loop is cheaper than a native search on a sub-view.
+      for (let p = from; p < at; p++) {
+        if (raw[p] === LF && raw[p + 1] === LF) {
+          i = p - from;
+          break;
+        }
+      }
+    } else {
+      i = raw.subarray(from, at + 1).indexOf(LFLF);
+    }
+    if (i === -1) {
+      this.clearTo = at;
+      return true;
+    }
+    this.headerEnd = this.clearTo + i + 1;
+    return at < this.headerEnd;
+  }
+
+  /**
+   * Lookup straight in the plain bytes, without parsing the other headers: the first line whose
+   * name is spelled exactly `name`, else the first whose name matches it ignoring ASCII case.
+   * Lines split at their first ':' and lose the leading spaces of the value, as in parsePlain.
+   * Returns FULL_PARSE for a name this cannot handle (the caller then parses everything).
+   */
+  private findPlain(name: string): string | undefined | typeof FULL_PARSE {
+    const raw = this.raw!;
     const needle = needleFor(name);
-    // The first line has no preceding LF: compare it without the needle's leading "\n".
-    if (raw.length > needle.length - 1 && raw.compare(needle, 1, needle.length, 0, needle.length - 1) === 0) {
-      start = needle.length - 1;
+    if (needle === undefined) return FULL_PARSE;
+    const n = needle.length;
+    let start: number;
+    if (this.headerEnd !== 0 && startsWithName(raw, needle)) {
+      start = n - 1;
     } else {
       const at = raw.indexOf(needle);
-      if (at === -1 || at >= end) return undefined;
-      start = at + needle.length;
+      if (at !== -1 && this.inHeaders(at)) start = at + n;
+      else return this.findFolded(name);
     }
+    return this.valueAt(start);
+  }
+
+  /**
+   * The case-insensitive part of findPlain, on a lower-cased latin1 copy of the bytes (one
+   * character per byte, so offsets carry over). Latin-1 lower-casing never turns a non-ASCII
+   * byte into an ASCII letter, so for an ASCII `name` this matches exactly the lines whose name
+   * equals it ignoring ASCII case; other names go to the full parse.
+   */
+  private findFolded(name: string): string | undefined | typeof FULL_PARSE {
+    if (NON_ASCII.test(name)) return FULL_PARSE;
+    const lower = (this.lowerText ??= this.raw!.toString('latin1').toLowerCase());
+    const wanted = name.toLowerCase();
+    let start: number;
+    if (this.headerEnd !== 0 && lower.startsWith(wanted) && lower.charCodeAt(wanted.length) === 0x3a) {
+      start = wanted.length + 1;
+    } else {
+      const at = lower.indexOf(`\n${wanted}:`);
+      // The first match anywhere: if it lies in the body, no header line matches.
+      if (at === -1 || !this.inHeaders(at)) return undefined;
+      start = at + wanted.length + 2;
+    }
+    return this.valueAt(start);
+  }
+
+  /** The decoded value of the header line whose value part starts at `start`. */
+  private valueAt(start: number): string {
+    const raw = this.raw!;
     let eol = raw.indexOf(LF, start);
-    if (eol === -1 || eol > end) eol = end;
-    return urlDecodeBytes(raw, start, eol);
+    if (eol === -1) eol = raw.length;
+    while (start < eol && raw[start] === SPACE) start++;
+    return decodePlainValue(raw, start, eol);
   }
 
   private ensureParsed(): void {
@@ -273,16 +410,27 @@ export class EslEvent {
     const end = this.plainHeaderEnd();
     const names: string[] = [];
     const values: Value[] = [];
+    // One native decode of the whole block as latin1 (one char per byte, so string offsets are
+    // byte offsets), then cheap string cuts. Names or values that are not plain ASCII, and values
+    // holding '%', are decoded from the bytes, exactly as the lazy lookup does.
+    const text = raw.toString('latin1', 0, end);
+    const ascii = !NON_ASCII.test(text);
     let pos = 0;
     while (pos < end) {
-      let eol = raw.indexOf(LF, pos);
-      if (eol === -1 || eol > end) eol = end;
-      const colon = raw.indexOf(0x3a, pos);
+      let eol = text.indexOf('\n', pos);
+      if (eol === -1) eol = end;
+      const colon = text.indexOf(':', pos);
       if (colon !== -1 && colon < eol) {
         let v = colon + 1;
-        while (v < eol && raw[v] === 0x20) v++;
-        names.push(raw.toString('utf8', pos, colon));
-        values.push(urlDecodeBytes(raw, v, eol));
+        while (v < eol && text.charCodeAt(v) === SPACE) v++;
+        if (ascii) {
+          names.push(text.slice(pos, colon));
+          const value = text.slice(v, eol);
+          values.push(value.indexOf('%') === -1 && value !== '_undef_' ? value : decodePlainValue(raw, v, eol));
+        } else {
+          names.push(raw.toString('utf8', pos, colon));
+          values.push(decodePlainValue(raw, v, eol));
+        }
       }
       pos = eol + 1;
     }
@@ -356,12 +504,20 @@ export class EslEvent {
         const start = end + 1; // skip the blank line
         if (start >= raw.length) return '';
         // The serializer's own Content-Length comes last (a sendevent event may carry an earlier one).
-        const needle = needleFor('Content-Length');
-        const at = raw.lastIndexOf(needle, end - needle.length);
-        if (at === -1) return '';
-        let eol = raw.indexOf(LF, at + needle.length);
+        // (lastIndexOf counts a negative offset from the end, hence the guard.)
+        const needle = needleFor('Content-Length')!;
+        const at = end >= needle.length ? raw.lastIndexOf(needle, end - needle.length) : -1;
+        let valueStart: number;
+        if (at !== -1) {
+          valueStart = at + needle.length;
+        } else if (startsWithName(raw, needle)) {
+          valueStart = needle.length - 1; // Content-Length is the first header line
+        } else {
+          return '';
+        }
+        let eol = raw.indexOf(LF, valueStart);
         if (eol === -1 || eol > end) eol = end;
-        const n = Number(raw.toString('latin1', at + needle.length, eol));
+        const n = Number(raw.toString('latin1', valueStart, eol));
         if (!(n > 0)) return '';
         return raw.toString('utf8', start, Math.min(raw.length, start + n));
       }

@@ -9,7 +9,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Parser, type Frame, type ParserOptions } from '../../src/protocol/index.js';
+import { Parser, urlEncode, xmlEscape, type Frame, type ParserOptions } from '../../src/protocol/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -130,4 +130,45 @@ export function frameBoundaries(data: Buffer): Array<[number, number]> {
     pos = end;
   }
   return out;
+}
+
+/**
+ * A text/event-plain body built the way FreeSWITCH's switch_event_serialize writes one: header
+ * names as they are, values URL-encoded (an empty encoded value written `_undef_`), then, for a
+ * non-empty body, a final Content-Length line in bytes, the blank line and the body.
+ */
+export function plainEventText(headers: ReadonlyArray<readonly [string, string]>, body?: string | Buffer): Buffer {
+  let text = '';
+  for (const [n, v] of headers) {
+    const e = urlEncode(v);
+    text += `${n}: ${e === '' ? '_undef_' : e}\n`;
+  }
+  const b = body === undefined ? Buffer.alloc(0) : typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+  if (b.length > 0) text += `Content-Length: ${b.length}\n`;
+  text += '\n';
+  return Buffer.concat([Buffer.from(text, 'utf8'), b]);
+}
+
+/** An outer event frame as mod_event_socket sends it: Content-Length first, then Content-Type. */
+export function eventFrame(format: 'plain' | 'json' | 'xml', payload: Buffer | string): Buffer {
+  const p = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
+  return Buffer.concat([Buffer.from(`Content-Length: ${p.length}\nContent-Type: text/event-${format}\n\n`), p]);
+}
+
+/**
+ * A text/event-xml body the way switch_event_xmlize + switch_xml_toxml write it: values URL-encoded
+ * then XML-escaped, array values as repeated elements, the body XML-escaped with its byte length
+ * before escaping in <Content-Length>.
+ */
+export function xmlEventText(headers: ReadonlyArray<readonly [string, string | string[]]>, body?: string): string {
+  let out = '<event>\n  <headers>\n';
+  for (const [n, v] of headers) {
+    for (const one of Array.isArray(v) ? v : [v]) out += `    <${n}>${xmlEscape(urlEncode(one))}</${n}>\n`;
+  }
+  out += '  </headers>\n';
+  if (body !== undefined && body !== '') {
+    out += `  <Content-Length>${Buffer.byteLength(body, 'utf8')}</Content-Length>\n`;
+    out += `  <body>${xmlEscape(body)}\n  </body>\n`;
+  }
+  return `${out}</event>`;
 }
