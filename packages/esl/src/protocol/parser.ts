@@ -19,6 +19,7 @@ export const DEFAULT_MAX_BODY_BYTES = 256 * 1024 * 1024;
 
 const LF = 0x0a;
 const CR = 0x0d;
+const LFLF = Buffer.from('\n\n', 'latin1');
 
 const enum State {
   Headers,
@@ -99,6 +100,8 @@ export class Parser {
   private consume(chunk: Buffer): void {
     let pos = 0;
     const len = chunk.length;
+    /** Offset of the next CR at or after `pos` in this chunk: -1 none, -2 not looked for yet. */
+    let crAt = -2;
     while (pos < len) {
       if (this.state === State.Body) {
         pos = this.consumeBody(chunk, pos);
@@ -111,7 +114,16 @@ export class Parser {
       }
       const blockStart = pos;
       let end = -1; // index just past the blank line, when found in this chunk
-      let scan = pos;
+      if (this.headerBytes === 0) {
+        // Fast path: a block that lies whole in this chunk and holds no CR ends at its first "\n\n"
+        // (what the line-by-line scan below would find too). FreeSWITCH never sends CR.
+        const blank = chunk.indexOf(LFLF, pos);
+        if (blank !== -1) {
+          if (crAt === -2 || (crAt !== -1 && crAt < pos)) crAt = chunk.indexOf(CR, pos);
+          if (crAt === -1 || crAt > blank) end = blank + 2;
+        }
+      }
+      let scan = end === -1 ? pos : len;
       while (scan < len) {
         const nl = chunk.indexOf(LF, scan);
         if (nl === -1) {
@@ -144,25 +156,24 @@ export class Parser {
       if (blockBytes > this.maxHeaderBytes) {
         throw new EslParseError(`header block exceeds ${this.maxHeaderBytes} bytes`);
       }
-      let block: Buffer;
+      this.headerBytes = 0;
       if (this.headerParts.length === 0) {
-        block = chunk.subarray(blockStart, end);
+        this.finishHeaders(chunk, blockStart, end);
       } else {
         this.headerParts.push(chunk.subarray(blockStart, end));
-        block = Buffer.concat(this.headerParts, blockBytes);
+        const block = Buffer.concat(this.headerParts, blockBytes);
         this.headerParts = [];
+        this.finishHeaders(block, 0, block.length);
       }
-      this.headerBytes = 0;
       pos = end;
-      this.finishHeaders(block);
       if ((this.state as State) === State.Body) {
         pos = this.consumeBody(chunk, pos);
       }
     }
   }
 
-  private finishHeaders(block: Buffer): void {
-    const headers = parseHeaderLines(block);
+  private finishHeaders(block: Buffer, start: number, end: number): void {
+    const headers = parseHeaderLines(block, start, end);
     let contentLength = 0;
     for (let i = 0; i < headers.length; i++) {
       const h = headers[i]!;
@@ -216,6 +227,21 @@ export class Parser {
 }
 
 function parseContentLength(raw: string, max: number): number {
+  // Common case first: nothing but 1 to 15 digits.
+  const len = raw.length;
+  if (len > 0 && len <= 15) {
+    let n = 0;
+    let i = 0;
+    for (; i < len; i++) {
+      const c = raw.charCodeAt(i) - 0x30;
+      if (c < 0 || c > 9) break;
+      n = n * 10 + c;
+    }
+    if (i === len) {
+      if (n > max) throw new EslParseError(`Content-Length ${n} exceeds the ${max}-byte body limit`);
+      return n;
+    }
+  }
   const text = raw.trim();
   if (!/^\d{1,15}$/.test(text)) {
     throw new EslParseError(`invalid Content-Length: ${JSON.stringify(raw.slice(0, 40))}`);
