@@ -119,8 +119,11 @@ function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: string[]
   try {
     return parseArgs({ args, options, strict: true, allowPositionals: true });
   } catch (err) {
-    const message = err instanceof Error ? err.message.split('\n')[0]! : String(err);
-    throw new UsageError(message.replace(/^TypeError \[\w+\]: /, ''));
+    let message = err instanceof Error ? err.message.split('\n')[0]! : String(err);
+    // parseArgs appends advice about '--' that does not fit a mistyped option.
+    const unknown = /^Unknown option '([^']*)'/.exec(message);
+    if (unknown) message = `unknown option ${unknown[1]}`;
+    throw new UsageError(message);
   }
 }
 

@@ -27,7 +27,7 @@ export const SLASH_COMMANDS: ReadonlyArray<readonly [name: string, usage: string
   ['/event', '/event [plain|json|xml] NAME ...', 'subscribe to events (ALL for every event; CUSTOM sub::class ...)'],
   ['/nixevent', '/nixevent NAME ...', 'unsubscribe some event types'],
   ['/noevents', '/noevents', 'stop all events'],
-  ['/filter', '/filter HEADER VALUE | /filter delete HEADER [VALUE]', 'only deliver events whose HEADER matches VALUE'],
+  ['/filter', '/filter HEADER VALUE', 'only deliver events whose HEADER matches VALUE (/filter delete HEADER [VALUE] undoes)'],
   ['/log', '/log [LEVEL]', `show server log lines up to LEVEL (${LOG_LEVELS.join(', ')} or 0-7; default debug)`],
   ['/nolog', '/nolog', 'stop server log lines'],
   ['/bgapi', '/bgapi COMMAND', 'run an api command in the background; the result is printed when it finishes'],

@@ -127,6 +127,8 @@ const COMPACT_FIELDS: ReadonlyArray<readonly [header: string, label: string]> = 
   ['Application-Response', 'result'],
   ['Job-UUID', 'job'],
   ['Job-Command', 'command'],
+  ['API-Command', 'command'],
+  ['API-Command-Argument', 'args'],
 ];
 
 function quoteIfNeeded(v: string): string {
