@@ -100,7 +100,6 @@ async function collectDigits(ch: Channel, engine: Engine, max: number, terminato
     const d = ch.dtmf.shift();
     if (d !== undefined) {
       first = false;
-      fireDtmf(ch, d);
       if (terminators.includes(d)) return { digits, terminator: d };
       digits += d;
       if (digits.length >= max) break;

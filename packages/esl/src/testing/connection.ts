@@ -519,8 +519,11 @@ export class Connection {
     const target = command.get('unique-id');
     const ch = target ? this.sim.channel(target) : undefined;
     this.sim.factory.appendStandard(ev, SITES.sendevent);
-    if (ch && !ch.destroyed) ch.sessionEvents.push(ev);
-    else this.sim.fire(ev);
+    if (ch && !ch.destroyed) {
+      // Queued on the session instead of being fired (MES sendevent): only divert_events shows it.
+      ch.sessionEvents.push(ev);
+      this.sim.sessionEventQueued(ch);
+    } else this.sim.fire(ev);
     return `+OK ${eventUuid}`;
   }
 

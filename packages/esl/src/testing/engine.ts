@@ -557,6 +557,11 @@ export class Engine {
    */
   async bridge(ch: Channel, dialString: string): Promise<void> {
     const vars = new Map<string, string>();
+    // Variables named in export_vars travel to the new leg (switch_ivr_originate).
+    for (const name of (ch.getVar('export_vars') ?? '').split(',').filter(Boolean)) {
+      const v = ch.getVar(name);
+      if (v !== undefined) vars.set(name, v);
+    }
     const result = await this.dial(dialString, { caller: ch, variables: vars, timeoutSec: 60 });
     if (!result.channel) {
       const cause = result.cause ?? 'NORMAL_TEMPORARY_FAILURE';
@@ -573,8 +578,9 @@ export class Engine {
       return;
     }
     if (!ch.answered) ch.answer();
-    await this.bridgeChannels(ch, peer, true);
+    await this.bridgeChannels(ch, peer, true, true);
     await this.finishLeg(peer);
+    if (ch.ready && isTrue(ch.getVar('hangup_after_bridge'))) ch.hangup('NORMAL_CLEARING');
   }
 
   /** Ends a dialled leg that no one else runs. */
@@ -596,8 +602,13 @@ export class Engine {
     ch.hangup(cause);
   }
 
-  /** Bridges two live channels until one hangs up (the other hangs up too unless `survive` says the caller goes on). */
-  async bridgeChannels(a: Channel, b: Channel, callerSurvives: boolean): Promise<void> {
+  /**
+   * Bridges two live channels until one hangs up; then the other hangs up too unless
+   * `callerSurvives` (the bridge application returns and the caller's dialplan goes on).
+   * `runMessages`: the bridge loop handles the caller's queued sendmsgs (the bridge app does;
+   * uuid_bridge leaves that to whatever the channel runs).
+   */
+  async bridgeChannels(a: Channel, b: Channel, callerSurvives: boolean, runMessages: boolean): Promise<void> {
     const now = Date.now() * 1000;
     a.partner = b;
     b.partner = a;
@@ -616,12 +627,12 @@ export class Engine {
     a.fire('CHANNEL_BRIDGE', SITES.bridge, { before: [['Bridge-A-Unique-ID', a.uuid], ['Bridge-B-Unique-ID', b.uuid]] });
     for (;;) {
       if (!a.ready || !b.ready || this.core.stopped) break;
-      const msg = a.nextMessage();
+      const msg = runMessages ? a.nextMessage() : undefined;
       if (msg) {
         await this.core.runMessage(a, msg, true);
         continue;
       }
-      if (a.consumeBreak()) continue;
+      if (runMessages && a.consumeBreak()) continue;
       await Promise.race([a.waitSignal(), b.waitSignal()]);
     }
     if (this.core.stopped) return;
@@ -632,9 +643,9 @@ export class Engine {
     const cause = !b.ready ? b.hangupCause : a.hangupCause;
     a.setVar('last_bridge_hangup_cause', cause);
     a.setVar('bridge_hangup_cause', cause);
+    a.fire('CHANNEL_UNBRIDGE', SITES.unbridge, { before: [['Bridge-A-Unique-ID', a.uuid], ['Bridge-B-Unique-ID', b.uuid]] });
     if (!a.ready && b.ready) b.hangup('NORMAL_CLEARING');
     if (!b.ready && a.ready && !callerSurvives) a.hangup('NORMAL_CLEARING');
-    a.fire('CHANNEL_UNBRIDGE', SITES.unbridge, { before: [['Bridge-A-Unique-ID', a.uuid], ['Bridge-B-Unique-ID', b.uuid]] });
   }
 }
 

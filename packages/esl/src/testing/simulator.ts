@@ -359,12 +359,13 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements SimCore 
   sendDtmf(uuid: string, digits: string): boolean {
     const ch = this.chans.get(uuid);
     if (!ch || !ch.ready) return false;
-    for (const d of digits) if (/[0-9*#A-Da-d]/.test(d)) ch.dtmf.push(d.toUpperCase());
-    this.dtmfListeners.get(ch)?.();
-    if (!this.dtmfListeners.has(ch)) {
-      // Nobody collects digits now: they still show up as DTMF events and stay buffered.
-      for (const d of ch.dtmf) fireDtmf(ch, d);
+    // Each digit fires DTMF when it is queued (switch_channel_queue_dtmf) and waits for a collector.
+    for (const d of digits) {
+      if (!/[0-9*#A-Da-d]/.test(d)) continue;
+      ch.dtmf.push(d.toUpperCase());
+      fireDtmf(ch, d.toUpperCase());
     }
+    this.dtmfListeners.get(ch)?.();
     return true;
   }
 
@@ -574,12 +575,17 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements SimCore 
     })();
   }
 
-  /** uuid_bridge: both legs bridged until one hangs up; the other is then hung up too. */
+  /**
+   * uuid_bridge: links both legs (CHANNEL_BRIDGE on the first) until one hangs up; the other is
+   * then hung up too. What each leg runs (park, a socket) keeps running.
+   */
   uuidBridge(a: Channel, b: Channel): void {
-    // Interrupt what both legs run now (park, playback…) the way a transfer into a bridge does.
-    a.requestBreak();
-    b.requestBreak();
-    void this.engine.bridgeChannels(a, b, false);
+    void this.engine.bridgeChannels(a, b, false, false);
+  }
+
+  /** @internal A sendevent went to a session's own queue: listeners diverting it may send it. */
+  sessionEventQueued(ch: Channel): void {
+    for (const c of this.conns) if (c.session === ch) c.schedulePump();
   }
 
   connectionClosed(c: Connection): void {
