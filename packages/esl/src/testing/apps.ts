@@ -50,7 +50,7 @@ export async function playFile(
   const type = fileType(file);
   ch.fire('PLAYBACK_START', SITES.playbackStart, { after: [['Playback-File-Type', type], ['Playback-File-Path', file]] });
   const total = fileDurationMs(file, engine.core.options.playbackMs);
-  const started = performance.now();
+  const started = ch.simulatedMs;
   let result: 'done' | 'break' | 'hangup';
   if (stopOnDtmf && ch.dtmf.length > 0) result = 'break';
   else if (stopOnDtmf) {
@@ -67,7 +67,7 @@ export async function playFile(
   } else {
     result = await ch.mediaWait(engine.scaled(total));
   }
-  const playedMs = Math.min(total, (performance.now() - started) / (engine.core.options.timeScale || 1));
+  const playedMs = Math.min(total, ch.simulatedMs - started);
   const samples = Math.round((playedMs * 8000) / 1000);
   ch.setVar('playback_last_offset_pos', samples);
   ch.setVar('playback_seconds', Math.floor(playedMs / 1000));

@@ -133,6 +133,11 @@ export class Channel {
   /** Scripted DTMF digits waiting to be "pressed" (play_and_get_digits, read). */
   readonly dtmf: string[] = [];
   currentApplication: string | undefined;
+  /**
+   * Simulated media time this channel has spent waiting, in ms before timeScale. Timing rules of
+   * FreeSWITCH (like the 0.5 s loop rule) use it, so they hold however loaded the test machine is.
+   */
+  simulatedMs = 0;
   /** Set while the channel is being destroyed / gone. */
   destroyed = false;
   /** Resolves when the channel is destroyed. */
@@ -479,6 +484,7 @@ export class Channel {
    */
   async mediaWait(ms: number, parseEvents = true): Promise<WaitResult> {
     let remaining = ms;
+    const scale = this.core.options.timeScale || 1;
     for (;;) {
       if (!this.ready) return 'hangup';
       if (this.consumeBreak()) return 'break';
@@ -493,7 +499,9 @@ export class Channel {
       const started = performance.now();
       const full = await this.waitSignal(remaining);
       if (this.core.stopped) return 'hangup';
-      remaining = full ? 0 : remaining - (performance.now() - started);
+      const spent = full ? remaining : Math.min(remaining, performance.now() - started);
+      if (Number.isFinite(spent)) this.simulatedMs += spent / scale;
+      remaining = full ? 0 : remaining - spent;
     }
   }
 

@@ -225,15 +225,14 @@ export class Engine {
         const eventUuid = cmd.get('event-uuid');
         const eventUuidName = cmd.get('event-uuid-name');
         for (let x = 0; x < loops || loops < 0; x++) {
-          const before = performance.now();
+          const before = ch.simulatedMs;
           if (eventUuid) ch.setVar('app_uuid', eventUuid);
           if (eventUuidName) ch.setVar('app_uuid_name', eventUuidName);
           ch.setVar('current_loop', x + 1);
           ch.setVar('total_loops', loops);
           if (!(await this.executeApp(ch, app, arg))) break;
-          // A run shorter than 0.5 s (simulated time) stops the loop (IVR switch_ivr_parse_event).
-          const simulatedMs = (performance.now() - before) / (this.core.options.timeScale || 1);
-          if (!ch.ready || simulatedMs < 500 || this.core.stopped) break;
+          // A run shorter than 0.5 s (simulated media time) stops the loop (IVR switch_ivr_parse_event).
+          if (!ch.ready || ch.simulatedMs - before < 500 || this.core.stopped) break;
         }
         ch.setVar('current_loop', undefined);
         ch.setVar('total_loops', undefined);
