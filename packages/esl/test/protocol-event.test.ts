@@ -78,6 +78,19 @@ describe('EslEvent: text/event-plain', () => {
     assert.equal(ev.get('ID'), undefined, 'a suffix of a name is not a match');
   });
 
+  it('a name that ends another name matches only its own line', () => {
+    const ev = plain([
+      ['Caller-Unique-ID', 'caller'],
+      ['X-Content-Length', '99'],
+      ['Unique-ID', 'own'],
+    ]);
+    assert.equal(ev.get('Unique-ID'), 'own');
+    assert.equal(plain([['Caller-Unique-ID', 'caller']]).get('Unique-ID'), undefined);
+    assert.equal(plain([['Caller-Unique-ID', 'caller']]).get('unique-id'), undefined);
+    const withBody = EslEvent.fromPlain(Buffer.from('Event-Name: CUSTOM\nContent-Length: 3\nX-Content-Length: 1\n\nabc'));
+    assert.equal(withBody.body, 'abc');
+  });
+
   it('`_undef_` is the encoding of an empty value', () => {
     const text = plainEventText([
       ['Event-Name', 'CUSTOM'],

@@ -35,17 +35,26 @@ const NON_ASCII = /[^\x00-\x7f]/;
 const needleCache = new Map<string, Buffer>();
 
 /**
- * The bytes "\n<name>:" that start the line of header `name`, or undefined for a name that cannot
+ * The bytes "<name>:" that start the line of header `name`, or undefined for a name that cannot
  * be looked up this way (empty, or holding ':' or a line break: a line is split at its first ':').
+ * No leading "\n" in the needle: LF is the most frequent byte of a header block, a poor first byte
+ * for the native search; the line start is checked after each hit instead.
  */
 function needleFor(name: string): Buffer | undefined {
   let n = needleCache.get(name);
   if (n === undefined) {
     if (name.length === 0 || /[:\r\n]/.test(name)) return undefined;
-    n = Buffer.from(`\n${name}:`, 'utf8');
+    n = Buffer.from(`${name}:`, 'utf8');
     if (needleCache.size < 1024) needleCache.set(name, n);
   }
   return n;
+}
+
+/** Offset of the first occurrence of `needle` at a line start (after an LF), or -1. */
+function findLine(raw: Buffer, needle: Buffer): number {
+  let at = raw.indexOf(needle, 1);
+  while (at !== -1 && raw[at - 1] !== LF) at = raw.indexOf(needle, at + 1);
+  return at;
 }
 
 /**
@@ -73,11 +82,11 @@ function asciiLower(s: string): string {
   return NON_ASCII.test(s) ? s.replace(/[A-Z]+/g, (m) => m.toLowerCase()) : s.toLowerCase();
 }
 
-/** Whether `raw` starts with the needle minus its leading LF (the first line has none). */
+/** Whether `raw` starts with `needle` (the first line has no LF before it). */
 function startsWithName(raw: Buffer, needle: Buffer): boolean {
-  const n = needle.length - 1;
+  const n = needle.length;
   if (raw.length < n) return false;
-  for (let i = 0; i < n; i++) if (raw[i] !== needle[i + 1]) return false;
+  for (let i = 0; i < n; i++) if (raw[i] !== needle[i]) return false;
   return true;
 }
 
@@ -348,10 +357,10 @@ export class EslEvent {
     const n = needle.length;
     let start: number;
     if (this.headerEnd !== 0 && startsWithName(raw, needle)) {
-      start = n - 1;
+      start = n;
     } else {
-      const at = raw.indexOf(needle);
-      if (at !== -1 && this.inHeaders(at)) start = at + n;
+      const at = findLine(raw, needle);
+      if (at !== -1 && this.inHeaders(at - 1)) start = at + n;
       else return this.findFolded(name);
     }
     return this.valueAt(start);
@@ -506,15 +515,10 @@ export class EslEvent {
         // The serializer's own Content-Length comes last (a sendevent event may carry an earlier one).
         // (lastIndexOf counts a negative offset from the end, hence the guard.)
         const needle = needleFor('Content-Length')!;
-        const at = end >= needle.length ? raw.lastIndexOf(needle, end - needle.length) : -1;
-        let valueStart: number;
-        if (at !== -1) {
-          valueStart = at + needle.length;
-        } else if (startsWithName(raw, needle)) {
-          valueStart = needle.length - 1; // Content-Length is the first header line
-        } else {
-          return '';
-        }
+        let at = end >= needle.length ? raw.lastIndexOf(needle, end - needle.length) : -1;
+        while (at > 0 && raw[at - 1] !== LF) at = raw.lastIndexOf(needle, at - 1);
+        if (at === -1 || (at === 0 && this.headerEnd === 0)) return '';
+        const valueStart = at + needle.length;
         let eol = raw.indexOf(LF, valueStart);
         if (eol === -1 || eol > end) eol = end;
         const n = Number(raw.toString('latin1', valueStart, eol));

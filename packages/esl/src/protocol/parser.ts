@@ -177,7 +177,8 @@ export class Parser {
     let contentLength = 0;
     for (let i = 0; i < headers.length; i++) {
       const h = headers[i]!;
-      if (h[0].length === 14 && h[0].toLowerCase() === 'content-length') {
+      const name = h[0];
+      if (name.length === 14 && (name === 'Content-Length' || name.toLowerCase() === 'content-length')) {
         contentLength = parseContentLength(h[1], this.maxBodyBytes);
         break;
       }
