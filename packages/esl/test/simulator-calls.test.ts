@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { EslEvent } from '../src/protocol/index.js';
-import { OutboundServer, Wire, delay, startSim } from './simulator-helpers.test.js';
+import { OutboundServer, Wire, delay, startSim, until } from './simulator-helpers.test.js';
 
 const of = (uuid: string) => (e: EslEvent): boolean => e.uniqueId === uuid;
 
@@ -108,8 +108,7 @@ test('sim.originate busy / noAnswer leave no channel behind', async (t) => {
   });
   await sim.originate({ app: 'park', busy: true, answerAfterMs: 5 });
   await sim.originate({ app: 'park', noAnswer: true, timeoutSec: 1 });
-  await sim.waitForEvent((e) => e.name === 'CHANNEL_DESTROY' && causes.length === 2).catch(() => undefined);
-  while (causes.length < 2) await delay(5);
+  await until(() => causes.length === 2 && sim.channels.length === 0);
   assert.deepEqual(causes.sort(), ['NO_ANSWER', 'USER_BUSY']);
 });
 
@@ -121,9 +120,13 @@ test('inbound call: hangupAfterMs, unanswered; no route → NO_ROUTE_DESTINATION
   const end = await sim.waitForEvent((e) => e.name === 'CHANNEL_HANGUP_COMPLETE' && e.get('Unique-ID') === uuid);
   assert.equal(end.get('Answer-State'), 'hangup');
   assert.equal(end.get('variable_answersec'), '0');
+  const ends = new Map<string, string>();
+  sim.on('event', (e) => {
+    if (e.name === 'CHANNEL_HANGUP_COMPLETE') ends.set(e.get('Unique-ID')!, e.get('Hangup-Cause')!);
+  });
   const u2 = await sim.originate({ direction: 'inbound', destination: 'nowhere' });
-  const e2 = await sim.waitForEvent((e) => e.name === 'CHANNEL_HANGUP_COMPLETE' && e.get('Unique-ID') === u2);
-  assert.equal(e2.get('Hangup-Cause'), 'NO_ROUTE_DESTINATION');
+  await until(() => ends.has(u2));
+  assert.equal(ends.get(u2), 'NO_ROUTE_DESTINATION');
 });
 
 test('api channel commands: uuid_getvar/setvar/answer/kill, show channels, show calls, hupall', async (t) => {
@@ -429,7 +432,7 @@ test('uuid_bridge links two parked calls; hanging one up ends both', async (t) =
   await w.command('event plain CHANNEL_BRIDGE CHANNEL_UNBRIDGE CHANNEL_HANGUP');
   const a = await sim.originate({ app: 'park' });
   const b = await sim.originate({ app: 'park' });
-  await sim.waitForEvent((e) => e.name === 'CHANNEL_PARK' && e.get('Unique-ID') === b).catch(() => undefined);
+  await until(() => sim.getChannel(a)?.application === 'park' && sim.getChannel(b)?.application === 'park');
   assert.equal((await w.command(`api uuid_bridge ${a} ${b}`)).bodyText, `+OK ${b}\n`);
   const br = await w.event((e) => e.name === 'CHANNEL_BRIDGE');
   assert.equal(br.get('Bridge-A-Unique-ID'), a);

@@ -1,7 +1,7 @@
 import { Channel, type PrivateMessage } from './channel.js';
 import { parseCause } from './causes.js';
 import type { SimCore } from './core.js';
-import { SITES, newUuid } from './events.js';
+import { SITES, SimEvent, newUuid } from './events.js';
 import type { DialplanEntry, FarEndScript, SocketTarget } from './options.js';
 
 /** An application: runs on a channel with its (variable-expanded) argument. */
@@ -249,11 +249,28 @@ export class Engine {
     }
   }
 
+  /**
+   * switch_ivr_parse_next_event: runs a message taken from the private queue, then fires it as
+   * PRIVATE_COMMAND (the message's own headers, the standard ones, the channel's basic data).
+   * park's loop skips the PRIVATE_COMMAND while no media flows (`announce` false).
+   */
+  async runQueued(ch: Channel, msg: PrivateMessage, announce = true): Promise<void> {
+    await this.runMessage(ch, msg);
+    if (!announce || this.core.stopped) return;
+    const ev = new SimEvent('PRIVATE_COMMAND');
+    ev.add('Command', msg.line);
+    for (const [n, v] of msg.command.headers) ev.add(n, v);
+    if (msg.command.body !== undefined) ev.body = msg.command.bodyText.split('\0')[0];
+    this.core.factory.appendStandard(ev, SITES.privateCommand);
+    ch.addBasicData(ev);
+    this.core.fire(ev);
+  }
+
   /** switch_ivr_parse_all_events: runs every queued message the lock allows. */
   async parseAllEvents(ch: Channel): Promise<void> {
     for (let msg = ch.nextMessage(); msg; msg = ch.nextMessage()) {
       if (this.core.stopped) return;
-      await this.core.runMessage(ch, msg, true);
+      await this.runQueued(ch, msg);
     }
   }
 
@@ -270,7 +287,7 @@ export class Engine {
       if (ch.consumeBreak()) break;
       const msg = ch.nextMessage();
       if (msg) {
-        await this.core.runMessage(ch, msg, true);
+        await this.runQueued(ch, msg, ch.answered || ch.early);
         continue;
       }
       await ch.waitSignal();
@@ -628,7 +645,7 @@ export class Engine {
       if (!a.ready || !b.ready || this.core.stopped) break;
       const msg = runMessages ? a.nextMessage() : undefined;
       if (msg) {
-        await this.core.runMessage(a, msg, true);
+        await this.runQueued(a, msg);
         continue;
       }
       if (runMessages && a.consumeBreak()) continue;

@@ -65,8 +65,7 @@ export interface CallSite {
 
 /**
  * Call sites copied from the captures (FreeSWITCH 1.10.12), so events carry the values it sends.
- * bridge/unbridge come from the source (switch_ivr_bridge.c); dtmf, ringReady,
- * privateCommand and log are not in the captures and their line numbers are approximate.
+ * bridge/unbridge come from the source (switch_ivr_bridge.c); dtmf, ringReady and log are not in the captures and their line numbers are approximate.
  */
 export const SITES = {
   codecRead: { file: 'switch_core_codec.c', func: 'switch_core_session_set_read_codec', line: 279 },
@@ -98,7 +97,7 @@ export const SITES = {
   heartbeat: { file: 'switch_core.c', func: 'send_heartbeat', line: 95 },
   reschedule: { file: 'switch_scheduler.c', func: 'switch_scheduler_execute', line: 73 },
   dtmf: { file: 'switch_channel.c', func: 'switch_channel_queue_dtmf', line: 500 },
-  privateCommand: { file: 'switch_ivr.c', func: 'switch_ivr_parse_next_event', line: 768 },
+  privateCommand: { file: 'switch_ivr.c', func: 'switch_ivr_parse_next_event', line: 804 },
   log: { file: 'switch_log.c', func: 'switch_log_meta_vprintf', line: 652 },
 } satisfies Record<string, CallSite>;
 

@@ -531,8 +531,9 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements SimCore 
     this.emit('channelDestroy', info);
   }
 
-  async runMessage(ch: Channel, msg: PrivateMessage): Promise<void> {
-    await this.engine.runMessage(ch, msg);
+  async runMessage(ch: Channel, msg: PrivateMessage, queued: boolean): Promise<void> {
+    if (queued) await this.engine.runQueued(ch, msg);
+    else await this.engine.runMessage(ch, msg);
   }
 
   /** Runs an api command like api_exec does: API event, output, not-found text. */
