@@ -21,6 +21,7 @@ const SUITES: Record<string, { describe: string; load: () => Promise<Suite> }> =
     describe: 'event stream parsing vs esl and modesl, and the bare framing floor',
     load: () => import('./parser.js'),
   },
+  client: { describe: 'inbound client: pipelined api calls/s and end-to-end events/s vs esl and modesl', load: () => import('./client.js') },
 };
 
 async function main(): Promise<void> {

@@ -47,7 +47,7 @@ interface Pending {
   settled: boolean;
   resolve(frame: Frame): void;
   reject(err: Error): void;
-  cleanup?: () => void;
+  cleanup: (() => void) | undefined;
 }
 
 export interface ConnectionEventMap {
@@ -78,8 +78,11 @@ export class Connection extends EventEmitter<ConnectionEventMap> {
   private readonly parser: Parser;
   private readonly queue: Pending[] = [];
   private queueHead = 0;
-  private readonly outgoing: Buffer[] = [];
+  private outgoing: Array<Buffer | undefined> = [];
+  /** Index of the next queued write (shift() on a long array is O(n) per call). */
+  private outgoingHead = 0;
   private blocked = false;
+  private corked = false;
   private closedWith: EslError | undefined | null = null; // null = open
   private closing = false;
 
@@ -129,23 +132,26 @@ export class Connection extends EventEmitter<ConnectionEventMap> {
       return Promise.reject(new EslAbortError(`${label} aborted`, { cause: options.signal.reason }));
     }
     return new Promise<Frame>((resolve, reject) => {
-      const entry: Pending = { kind: expect, label, settled: false, resolve, reject };
-      let timer: NodeJS.Timeout | undefined;
-      const onAbort = () => settleEarly(new EslAbortError(`${label} aborted`, { cause: options.signal?.reason }));
-      const settleEarly = (err: Error) => {
-        if (entry.settled) return;
-        entry.settled = true;
-        entry.cleanup?.();
-        reject(err);
-      };
-      if (options.timeout !== undefined && options.timeout > 0) {
-        timer = setTimeout(() => settleEarly(new EslTimeoutError(`no reply to ${label} within ${options.timeout} ms`)), options.timeout);
+      const entry: Pending = { kind: expect, label, settled: false, resolve, reject, cleanup: undefined };
+      // Timer and abort plumbing only when asked for: pipelined calls create thousands of entries.
+      if ((options.timeout !== undefined && options.timeout > 0) || options.signal !== undefined) {
+        let timer: NodeJS.Timeout | undefined;
+        const onAbort = () => settleEarly(new EslAbortError(`${label} aborted`, { cause: options.signal?.reason }));
+        const settleEarly = (err: Error) => {
+          if (entry.settled) return;
+          entry.settled = true;
+          entry.cleanup?.();
+          reject(err);
+        };
+        if (options.timeout !== undefined && options.timeout > 0) {
+          timer = setTimeout(() => settleEarly(new EslTimeoutError(`no reply to ${label} within ${options.timeout} ms`)), options.timeout);
+        }
+        options.signal?.addEventListener('abort', onAbort, { once: true });
+        entry.cleanup = () => {
+          if (timer) clearTimeout(timer);
+          options.signal?.removeEventListener('abort', onAbort);
+        };
       }
-      options.signal?.addEventListener('abort', onAbort, { once: true });
-      entry.cleanup = () => {
-        if (timer) clearTimeout(timer);
-        options.signal?.removeEventListener('abort', onAbort);
-      };
       this.queue.push(entry);
       this.write(bytes);
     });
@@ -158,8 +164,20 @@ export class Connection extends EventEmitter<ConnectionEventMap> {
       this.outgoing.push(bytes);
       return;
     }
+    // Commands written in the same tick leave in one writev (pipelined calls would otherwise cost
+    // one syscall each).
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(this.uncork);
+    }
     if (!this.socket.write(bytes)) this.blocked = true;
   }
+
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.socket.uncork();
+  };
 
   /** True when the socket asked us to wait for 'drain'. */
   get writeBlocked(): boolean {
@@ -168,10 +186,17 @@ export class Connection extends EventEmitter<ConnectionEventMap> {
 
   private flush(): void {
     this.blocked = false;
-    while (this.outgoing.length > 0 && !this.blocked) {
-      const next = this.outgoing.shift()!;
+    this.socket.cork();
+    while (this.outgoingHead < this.outgoing.length && !this.blocked) {
+      const next = this.outgoing[this.outgoingHead]!;
+      this.outgoing[this.outgoingHead++] = undefined;
       if (!this.socket.write(next)) this.blocked = true;
     }
+    if (this.outgoingHead === this.outgoing.length) {
+      this.outgoing = [];
+      this.outgoingHead = 0;
+    }
+    this.socket.uncork();
     if (!this.blocked) this.emit('drain');
   }
 
@@ -209,7 +234,8 @@ export class Connection extends EventEmitter<ConnectionEventMap> {
   private finish(err: EslError | undefined): void {
     if (this.closedWith !== null) return;
     this.closedWith = err;
-    this.outgoing.length = 0;
+    this.outgoing = [];
+    this.outgoingHead = 0;
     const pending = this.queue.splice(this.queueHead);
     this.queue.length = 0;
     this.queueHead = 0;
