@@ -188,3 +188,18 @@ test('a command split across packets is answered once it is complete', async (t)
   assert.match(r.bodyText, /^-USAGE: /);
   w.close();
 });
+
+test('event queue overflow: more than 500 lost events kill the listener with a notice', async (t) => {
+  const sim = await startSim(t);
+  const w = await Wire.login(sim);
+  await w.command('event plain CUSTOM');
+  // A half-received command stops event writing, so the queue fills up.
+  w.send('api ech');
+  await delay(20);
+  const ev = sim.fireEvent('CUSTOM', { N: '0' });
+  for (let i = 0; i < 100_000 + 501; i++) sim.fire(ev);
+  await w.waitClosed();
+  const notice = w.frames.find((f) => f.contentType === 'text/disconnect-notice')!;
+  assert.equal(notice.bodyText, 'killed listener because of lost events\n');
+  assert.equal(w.events().length, 0);
+});

@@ -1,5 +1,6 @@
 import type { Channel } from './channel.js';
 import { parseCause } from './causes.js';
+import { localStamp, newUuid } from './events.js';
 import type { Simulator } from './simulator.js';
 
 /**
@@ -55,11 +56,6 @@ function channelRow(sim: Simulator, ch: Channel): Record<string, string> {
     initial_cid_name: p.origCallerIdName, initial_cid_num: p.origCallerIdNumber, initial_ip_addr: p.networkAddr ?? '',
     initial_dest: p.destinationNumber, initial_dialplan: p.dialplan, initial_context: p.context,
   };
-}
-
-function localStamp(d: Date): string {
-  const p = (n: number): string => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }
 
 /** `show` output: CSV with a header line, a blank line and "N total.", or `as json`. */
@@ -287,7 +283,7 @@ export function defaultApis(): Map<string, ApiHandler> {
   apis.set('bgapi', (arg, { sim, session }) => {
     if (!arg) return '-ERR Invalid syntax\n';
     const sp = arg.indexOf(' ');
-    const job = crypto.randomUUID();
+    const job = newUuid();
     sim.runBackgroundJob(job, sp === -1 ? arg : arg.slice(0, sp), sp === -1 ? undefined : arg.slice(sp + 1), session?.uuid);
     return `+OK Job-UUID: ${job}\n`;
   });

@@ -31,6 +31,10 @@ export function parseLogLevel(text: string): number | undefined {
   return i === -1 ? undefined : i - 1;
 }
 
+/** Per-connection queue size (MES MAX_QUEUE_LEN) and the losses tolerated before the kill (MAX_MISSED). */
+const MAX_QUEUE_LEN = 100_000;
+const MAX_MISSED = 500;
+
 interface QueuedEvent {
   event: SimEvent;
   /** Queued after the controlled session went down: discarded when not lingering. */
@@ -86,6 +90,8 @@ export class Connection {
   private handleDisco = false;
   private readonly events: QueuedEvent[] = [];
   private readonly logs: Buffer[] = [];
+  private lostEvents = 0;
+  private lostLogs = 0;
   private firstCommandTimer: NodeJS.Timeout | undefined;
   private lingerTimer: NodeJS.Timeout | undefined;
   private pumpScheduled = false;
@@ -628,6 +634,12 @@ export class Connection {
   /** Queues an event if this connection wants it. */
   offer(ev: SimEvent): void {
     if (!this.wants(ev)) return;
+    if (this.events.length >= MAX_QUEUE_LEN) {
+      // A full queue loses the event; too many losses kill the listener (MES event_handler).
+      if (++this.lostEvents > MAX_MISSED) this.finish('killed listener because of lost events\n');
+      return;
+    }
+    this.lostEvents = 0;
     this.events.push({ event: ev, afterDown: this.session !== undefined && !this.session.ready });
     this.schedulePump();
   }
@@ -635,6 +647,11 @@ export class Connection {
   /** Queues a log line (log/data frame) if this connection logs at that level. */
   offerLog(frame: Buffer, level: number): void {
     if (!this.logOn || level > this.logLevel || this.closed) return;
+    if (this.logs.length >= MAX_QUEUE_LEN) {
+      if (++this.lostLogs > MAX_MISSED) this.finish('killed listener because of lost log lines\n');
+      return;
+    }
+    this.lostLogs = 0;
     this.logs.push(frame);
     this.schedulePump();
   }
