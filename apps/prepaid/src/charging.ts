@@ -277,6 +277,9 @@ export class ChargingSession extends EventEmitter {
         this.askHangup('credit-exhausted', `balance ${remaining} after interval ${n}`);
         return;
       }
+      // A late tick (slow database) schedules the next one in the past, so it runs at once:
+      // intervals are caught up one by one, each followed by a balance check, never in a batch
+      // that could overdraw the account by more than the one interval.
       this.nextInterval = n + 1;
       this.schedule(this.base! + n * this.intervalMs, () => void this.charge());
     } catch (err) {

@@ -664,7 +664,9 @@ class PrepaidCall {
     if (end.hangupCause) changes.hangupCause = end.hangupCause;
     Object.assign(this.report, changes);
     if (this.charging) this.report.intervalsCharged = Math.max(this.report.intervalsCharged, this.charging.intervalsCharged);
-    if (this.report.intervalsCharged > 0) {
+    // Only a call whose channel is known to be down has finished charging; after a lost socket
+    // the channel may still be talking, and whoever gets it next must charge the rest.
+    if (this.report.intervalsCharged > 0 && call.hungUp) {
       // Mark the charging of this call complete, so a later takeover sells nothing more.
       try {
         await this.server.store.finishCall({

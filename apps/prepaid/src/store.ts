@@ -197,6 +197,7 @@ export class PrepaidStore {
   private db: DocDatabase;
   private readonly config: StorageConfig | undefined;
   private closed = false;
+  private readonly balanceFlights = new Map<string, SingleFlight<number>>();
 
   private constructor(db: DocDatabase, description: string, config: StorageConfig | undefined, opTimeoutMs: number) {
     this.db = db;
@@ -371,8 +372,29 @@ export class PrepaidStore {
     });
   }
 
-  /** Step 7: remaining intervals (credits minus charged intervals), from the `current` view. */
-  async remaining(account: string): Promise<number> {
+  /**
+   * Step 7: remaining intervals (credits minus charged intervals), from the `current` view.
+   *
+   * Concurrent calls on one account share queries: a request made while a query is running
+   * waits for the next one, which starts after the running one ends, so its answer still counts
+   * every write the caller finished before asking. Without this, a hundred calls on one account
+   * queue a hundred view queries behind each other (PouchDB runs them one by one).
+   */
+  remaining(account: string): Promise<number> {
+    let flight = this.balanceFlights.get(account);
+    if (!flight) {
+      flight = new SingleFlight(() => this.queryRemaining(account));
+      this.balanceFlights.set(account, flight);
+    }
+    const result = flight.run();
+    const done = () => {
+      if (flight.idle && this.balanceFlights.get(account) === flight) this.balanceFlights.delete(account);
+    };
+    result.then(done, done);
+    return result;
+  }
+
+  private async queryRemaining(account: string): Promise<number> {
     const result = await this.op('check balance', (db) =>
       db.query<number>(VIEW_CURRENT, { key: account, reduce: true, group: true }),
     );
@@ -541,6 +563,36 @@ export class PrepaidStore {
     if (this.closed && this.config) await this.reopen();
     this.closed = true;
     await this.db.destroy();
+  }
+}
+
+/** At most one running and one queued run of `fn`; callers arriving meanwhile share the queued one. */
+class SingleFlight<T> {
+  private running: Promise<T> | undefined;
+  private queued: Promise<T> | undefined;
+  constructor(private readonly fn: () => Promise<T>) {}
+  get idle(): boolean {
+    return this.running === undefined && this.queued === undefined;
+  }
+  run(): Promise<T> {
+    if (!this.running) return this.start();
+    if (!this.queued) {
+      const settled = () => {};
+      this.queued = this.running.then(settled, settled).then(() => {
+        this.queued = undefined;
+        return this.start();
+      });
+    }
+    return this.queued;
+  }
+  private start(): Promise<T> {
+    const p = this.fn();
+    this.running = p;
+    const clear = () => {
+      if (this.running === p) this.running = undefined;
+    };
+    p.then(clear, clear);
+    return p;
   }
 }
 

@@ -9,6 +9,9 @@
  *   (connection refused), faults drop the matching requests' connections.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -23,7 +26,8 @@ import { createLogger, formatRecord, type LogRecord } from '../src/log.js';
 
 PouchDB.plugin(memoryAdapter);
 
-export type StorageMode = 'embedded' | 'http';
+/** `disk`: embedded PouchDB on disk in a temp dir (no fault injection; used for restarts). */
+export type StorageMode = 'embedded' | 'http' | 'disk';
 
 /** Logical database operations the tests can break. */
 export type DbOp = 'ping' | 'account' | 'balance' | 'record' | 'records' | 'other';
@@ -302,7 +306,9 @@ export class Harness {
   private readonly waiting = new Map<string, (report: CallReport) => void>();
   private readonly finished = new Map<string, CallReport>();
   private embedded: EmbeddedDatabase | undefined;
+  private embeddedName: string | undefined;
   couch: CouchCompatibleServer | undefined;
+  dataDir: string | undefined;
   couchUrl = '';
   serverPort = 0;
 
@@ -327,8 +333,14 @@ export class Harness {
   /** Opens a store on the harness database (a new handle each time, like a restarted process). */
   async openStore(): Promise<PrepaidStore> {
     const opTimeoutMs = this.options.opTimeoutMs ?? 2000;
+    if (this.options.mode === 'disk') {
+      this.dataDir ??= await mkdtemp(path.join(os.tmpdir(), 'prepaid-test-'));
+      return PrepaidStore.open({ kind: 'disk', dataDir: this.dataDir }, { opTimeoutMs });
+    }
     if (this.options.mode === 'embedded') {
-      this.embedded ??= new EmbeddedDatabase(`prepaid-test-${randomUUID()}`, this.faults);
+      // A new handle on the same database each time, as a restarted process would open.
+      this.embeddedName ??= `prepaid-test-${randomUUID()}`;
+      this.embedded = new EmbeddedDatabase(this.embeddedName, this.faults);
       const store = PrepaidStore.fromDatabase(this.embedded, { opTimeoutMs, description: 'embedded test database' });
       await store.installDesign();
       return store;
@@ -395,6 +407,12 @@ export class Harness {
     return new Promise((resolve) => this.waiting.set(uuid, resolve));
   }
 
+  /** Forget a call's final report, to wait for the end of its next socket session. */
+  forget(uuid: string): void {
+    this.finished.delete(uuid);
+    this.reports.delete(uuid);
+  }
+
   /** Resolves once a call's report matches (e.g. reaches a phase). */
   async when(uuid: string, predicate: (r: CallReport) => boolean, timeoutMs = 10_000): Promise<CallReport> {
     const started = Date.now();
@@ -419,11 +437,13 @@ export class Harness {
 
   async dbDown(): Promise<void> {
     if (this.embedded) await this.embedded.down();
-    else await this.couch!.down();
+    else if (this.couch) await this.couch.down();
+    else await this.store.close();
   }
   async dbUp(): Promise<void> {
     if (this.embedded) this.embedded.up();
-    else await this.couch!.up();
+    else if (this.couch) await this.couch.up();
+    else await this.store.reopen();
   }
 
   async stop(): Promise<void> {
@@ -437,6 +457,7 @@ export class Harness {
     } finally {
       await this.store.close();
       await this.couch?.stop();
+      if (this.dataDir) await rm(this.dataDir, { recursive: true, force: true });
     }
   }
 }

@@ -1,0 +1,40 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Harness, type StorageMode } from './harness.js';
+
+export function defineConcurrencyTest(mode: StorageMode): void {
+  describe(`prepaid: 100 concurrent calls on one account (${mode} storage)`, () => {
+    it('never overspend by more than one interval per call', async (t) => {
+      const CREDIT = 150;
+      const CALLS = 100;
+      const h = await Harness.start({
+        mode,
+        ringCheckMs: 200,
+        opTimeoutMs: 10_000,
+        accounts: [{ account: 'shared', intervalDuration: 0.25, credit: CREDIT }],
+      });
+      t.after(() => h.stop());
+      // Every call would talk for 3 s (12 intervals): together they want far more than the credit.
+      const placed = await Promise.all(
+        Array.from({ length: CALLS }, () => h.placeCall({ account: 'shared', target: 'sim/2000/answer-after-20/hangup-after-3000' })),
+      );
+      const reports = await Promise.all(placed.map((p) => p.end));
+      let total = 0;
+      for (const { uuid } of placed) {
+        const numbers = (await h.store.callIntervals(uuid)).map((r) => r.interval);
+        assert.deepEqual(numbers, numbers.map((_, i) => i + 1), 'each call: intervals 1..n, none twice');
+        total += numbers.length;
+      }
+      const remaining = await h.store.remaining('shared');
+      assert.equal(remaining, CREDIT - total, 'the balance is exactly the credit minus the records');
+      assert.ok(remaining >= -CALLS, `overspent ${-remaining} intervals over ${CALLS} calls`);
+      for (const r of reports) {
+        // 'completed' only if the far end left before a lagging balance check could cut it off.
+        assert.ok(['cut-off', 'no-credit', 'completed'].includes(r.outcome!), `${r.uuid}: ${r.outcome} ${r.detail}`);
+      }
+      assert.ok(reports.filter((r) => r.outcome === 'cut-off').length > 0);
+      assert.equal(h.server.activeCalls, 0);
+      t.diagnostic(`${mode}: ${total} intervals charged for a credit of ${CREDIT}; final balance ${remaining}`);
+    });
+  });
+}

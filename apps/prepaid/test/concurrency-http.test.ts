@@ -1,0 +1,3 @@
+import { defineConcurrencyTest } from './concurrency-cases.js';
+
+defineConcurrencyTest('http');

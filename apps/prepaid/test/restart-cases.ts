@@ -1,0 +1,81 @@
+/**
+ * Server restarts in the middle of a call. FreeSWITCH keeps a bridge going when the socket drops
+ * and runs the next dialplan step when it ends; the test dialplan runs `socket` to the prepaid
+ * server again there, as a production dialplan would to get the rest of the call charged.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Harness, type StorageMode } from './harness.js';
+
+const CREDIT = 100;
+
+export function defineRestartTests(mode: StorageMode): void {
+  async function start(t: { after: (fn: () => Promise<void>) => void }): Promise<Harness> {
+    const h = await Harness.start({ mode, ringCheckMs: 50, accounts: [{ account: 'acme', intervalDuration: 0.1, credit: CREDIT }] });
+    t.after(() => h.stop());
+    // The channel comes back to the prepaid socket when the first socket session is over.
+    h.sim.setDialplan('7000', { socket: h.socketArg, actions: [['socket', h.socketArg]] });
+    return h;
+  }
+
+  async function intervals(h: Harness, uuid: string): Promise<number[]> {
+    return (await h.store.callIntervals(uuid)).map((r) => r.interval);
+  }
+
+  describe(`prepaid: server restart mid-call (${mode} storage)`, () => {
+    it('a crash mid-call: the restarted server charges the rest, loses no record, doubles none', async (t) => {
+      const h = await start(t);
+      const { uuid, end: firstEnd } = await h.placeCall({
+        account: 'acme',
+        target: 'sim/2000/answer-after-40/hangup-after-700',
+        destination: '7000',
+      });
+      const answered = await h.when(uuid, (r) => r.intervalsCharged >= 3);
+      // Crash: every socket dropped, the database handle abandoned, nothing written on the way out.
+      const oldStore = h.store;
+      await h.server.destroy();
+      const before = (await firstEnd).intervalsCharged;
+      assert.equal((await firstEnd).outcome, 'socket-lost');
+      await oldStore.close();
+      // Restart on the same address and the same data.
+      h.store = await h.openStore();
+      h.forget(uuid);
+      const secondEnd = h.endOf(uuid);
+      await h.startServer(h.store);
+      const second = await secondEnd;
+      assert.equal(second.resumed, true);
+      assert.equal(second.outcome, 'taken-over-ended');
+      const numbers = await intervals(h, uuid);
+      assert.deepEqual(numbers, numbers.map((_, i) => i + 1), 'no interval missing, none twice');
+      assert.ok(numbers.length > before, `the time after the crash was charged too (${before} -> ${numbers.length})`);
+      const talkMs = second.endedAt!.getTime() - answered.answeredAt!.getTime();
+      assert.ok(numbers.length <= Math.ceil(talkMs / 100) + 1, `${numbers.length} intervals for ${talkMs} ms`);
+      assert.equal(await h.store.remaining('acme'), CREDIT - numbers.length, 'the balance counts each interval once');
+      // Writing any of them again changes nothing.
+      assert.equal(await h.store.recordInterval({ account: 'acme', call: uuid, interval: 2, intervalDuration: 0.1 }), 'duplicate');
+      assert.equal(await h.store.remaining('acme'), CREDIT - numbers.length);
+      // The restarted server serves new calls as usual.
+      const next = await h.placeCall({ account: 'acme', target: 'sim/2000/answer-after-40/hangup-after-250' });
+      assert.equal((await next.end).outcome, 'completed');
+    });
+
+    it('a graceful restart: calls are charged until they end or the deadline, then hung up', async (t) => {
+      const h = await start(t);
+      const { uuid, end } = await h.placeCall({ account: 'acme', target: 'sim/2000/answer-after-40/hangup-after-5000' });
+      await h.when(uuid, (r) => r.intervalsCharged >= 2);
+      await h.server.close({ deadline: 250 });
+      const report = await end;
+      assert.equal(report.outcome, 'shutdown');
+      assert.equal(report.hangupRequested, 'SYSTEM_SHUTDOWN');
+      const numbers = await intervals(h, uuid);
+      assert.deepEqual(numbers, numbers.map((_, i) => i + 1));
+      assert.ok(numbers.length >= 4, `charged on until the deadline (${numbers.length})`);
+      await h.startServer();
+      // The call's channel is gone and its charging is marked complete: nothing more is ever sold.
+      assert.equal(await h.store.remaining('acme'), CREDIT - numbers.length);
+      const next = await h.placeCall({ account: 'acme', target: 'sim/2000/answer-after-40/hangup-after-250' });
+      assert.equal((await next.end).outcome, 'completed');
+      assert.equal(await h.store.remaining('acme'), CREDIT - numbers.length - (await intervals(h, next.uuid)).length);
+    });
+  });
+}

@@ -1,0 +1,3 @@
+import { defineRestartTests } from './restart-cases.js';
+
+defineRestartTests('http');
