@@ -81,6 +81,14 @@ describe('authentication', () => {
     assert.equal(s.connections.length, 1, 'no retry after an auth failure');
   });
 
+  test('a server that never answers auth: connect timeout, and the password is nowhere in the error', async () => {
+    const s = await server({ onCommand: (cmd) => cmd.line.startsWith('auth') });
+    const err = await connect({ port: s.port, password: 'p4ssw0rd-never-shown', connectTimeout: 80 }).catch((e: unknown) => e);
+    assert.ok(err instanceof EslConnectError, String(err));
+    assert.match((err as Error).message, /authentication/);
+    assert.doesNotMatch(`${(err as Error).message} ${(err as Error).stack} ${String((err as Error).cause)}`, /p4ssw0rd/);
+  });
+
   test('a password with a line break is refused without echoing it', async () => {
     const s = await server();
     const err = await connect({ port: s.port, password: 'top\nsecret' }).catch((e: unknown) => e);
@@ -405,6 +413,35 @@ describe('server faults', () => {
     await assert.rejects(p, EslAbortError);
     assert.equal(getEventListeners(ac.signal, 'abort').length, 0);
     await assert.rejects(c.api('x', { signal: ac.signal }), EslAbortError);
+  });
+});
+
+describe('write backpressure', () => {
+  test('socket.write() returning false queues later commands until drain, in order', async () => {
+    const s = await server();
+    const c = await client(s);
+    const conn = s.connections[0]!;
+    conn.socket.pause(); // the server stops reading: kernel buffers fill, then ours
+    const body = 'x'.repeat(64 * 1024);
+    const sent: Array<Promise<string>> = [];
+    let drained = false;
+    c.once('drain', () => {
+      drained = true;
+    });
+    let i = 0;
+    while (!c.writeBlocked && i < 2000) {
+      sent.push(c.sendevent('CUSTOM', { 'Event-Subclass': 'bulk::data', Seq: i++ }, body));
+      if (i % 20 === 0) await delay(1); // let the socket flush into the kernel
+    }
+    assert.equal(c.writeBlocked, true, 'the socket reported backpressure');
+    for (let k = 0; k < 10; k++) sent.push(c.sendevent('CUSTOM', { 'Event-Subclass': 'bulk::data', Seq: i++ }, body));
+    conn.socket.resume();
+    await Promise.all(sent);
+    assert.equal(drained, true);
+    assert.equal(c.writeBlocked, false);
+    const seqs = conn.received.filter((r) => r.line === 'sendevent CUSTOM').map((r) => Number(r.get('Seq')));
+    assert.deepEqual(seqs, Array.from({ length: i }, (_, k) => k));
+    assert.ok(conn.received.every((r) => r.line !== 'sendevent CUSTOM' || r.bodyText === body));
   });
 });
 
