@@ -102,10 +102,11 @@ export class CliProcess {
   }
 
   /** Resolves when `stream` matches `re`; rejects after `ms` or if the process exits first. */
-  async waitFor(stream: 'stdout' | 'stderr', re: RegExp, ms = 5000): Promise<RegExpMatchArray> {
+  async waitFor(stream: 'stdout' | 'stderr', re: RegExp, ms = 5000, options: { stripAnsi?: boolean } = {}): Promise<RegExpMatchArray> {
     const deadline = Date.now() + ms;
     for (;;) {
-      const m = this[stream].match(re);
+      const text = options.stripAnsi ? this[stream].replace(/\u001b\[[0-9;]*[A-Za-z]/g, '') : this[stream];
+      const m = text.match(re);
       if (m) return m;
       if (this.child.exitCode !== null || this.child.signalCode !== null) {
         throw new Error(`process exited before ${stream} matched ${re}\nstdout: ${this.stdout}\nstderr: ${this.stderr}`);

@@ -94,6 +94,9 @@ export async function runConsole(o: ConsoleOptions): Promise<number> {
     tabSize: 4,
     ...(o.interactive ? { completer: createCompleter(() => apiNames) } : {}),
   });
+  // Take the iterator now: lines (and the end of input) that readline emits while we are still
+  // awaiting the setup below would otherwise be lost, and a piped script would hang.
+  const lines = rl[Symbol.asyncIterator]();
   let rlClosed = false;
   rl.on('close', () => {
     rlClosed = true;
@@ -269,7 +272,7 @@ export async function runConsole(o: ConsoleOptions): Promise<number> {
   let fatal: ReturnType<typeof failure>;
   if (lost === undefined && !interrupted) {
     prompt();
-    for await (const line of rl) {
+    for await (const line of lines) {
       promptShown = false;
       const action = parseConsoleLine(line);
       busy = true;
