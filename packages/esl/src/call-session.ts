@@ -675,6 +675,7 @@ export class CallSession extends EventEmitter {
   }
 
   private rejectPending(): void {
+    if (this.waiters.size === 0 && this.jobs.size === 0) return; // errors capture stacks: only when needed
     const err = this.hungUpFlag
       ? new EslHangupError(this.cause)
       : new EslConnectionClosedError('call session ended');

@@ -1,0 +1,246 @@
+/**
+ * One outbound server under measurement, in a fresh process (started by bench/server.ts with
+ * --expose-gc), with the FreeSWITCH side forked off as bench/server-peer.ts.
+ *
+ *   node --expose-gc server-child.js memory <contender> <count>
+ *   node --expose-gc server-child.js setups <contender> <calls> <concurrency>
+ *
+ * Prints one JSON line with the figures. Every contender does the same work per call:
+ *  - memory: connect, this channel's events, linger; then the session sits idle.
+ *  - setups: connect, this channel's events, linger, execute `answer` (waiting for its
+ *    CHANNEL_EXECUTE_COMPLETE), sendmsg hangup, then `exit` on the linger notice
+ *    (freeswitch-esl waits for CHANNEL_HANGUP_COMPLETE first, as it does for every lingering call).
+ * All three send `myevents`; on top of it modesl's own setup sends `event plain BACKGROUND_JOB
+ * CHANNEL_EXECUTE_COMPLETE`, and esl 11's two filters and `event json CHANNEL_EXECUTE_COMPLETE
+ * BACKGROUND_JOB` (which makes its events JSON).
+ */
+import { fork } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { FreeSwitchServer, type FreeSwitchResponse } from 'esl';
+import { createServer } from '../src/index.js';
+
+type Mode = 'memory' | 'setups';
+
+interface Running {
+  port: number;
+  close(): Promise<void>;
+}
+
+interface Hooks {
+  /** A session finished its setup and is idle (memory mode). */
+  idle(): void;
+  /** A call's flow completed on the server side (setups mode). */
+  done(): void;
+  failed(err: unknown): void;
+}
+
+const forever = new Promise<void>(() => {});
+
+const contenders: Record<string, (mode: Mode, hooks: Hooks) => Promise<Running>> = {
+  async 'freeswitch-esl'(mode, hooks) {
+    const server = createServer(async (call) => {
+      await call.myevents();
+      await call.linger();
+      if (mode === 'memory') {
+        hooks.idle();
+        await forever;
+        return;
+      }
+      await call.execute('answer');
+      await call.hangup();
+      await call.ended;
+      hooks.done();
+    });
+    server.on('handler-error', (err) => hooks.failed(err));
+    const { port } = await server.listen({ port: 0 });
+    return { port, close: () => server.destroy() };
+  },
+
+  async 'esl 11'(mode, hooks) {
+    const quiet = { debug() {}, info() {}, error() {} };
+    const server = new FreeSwitchServer({ all_events: false, my_events: true, logger: quiet });
+    server.on('error', (err) => hooks.failed(err));
+    server.on('connection', (call: FreeSwitchResponse) => {
+      void (async () => {
+        if (mode === 'setups') {
+          call.once('cleanup_linger', () => {
+            call.exit().catch(() => {});
+          });
+          call.once('socket.close', () => hooks.done());
+        }
+        // Its own setup sent two filters and `event json CHANNEL_EXECUTE_COMPLETE BACKGROUND_JOB`;
+        // myevents makes the event stream the same as the other contenders'.
+        await call.send('myevents');
+        await call.linger();
+        if (mode === 'memory') {
+          hooks.idle();
+          return;
+        }
+        await call.command('answer', '', 10_000);
+        await call.hangup();
+      })().catch((err: unknown) => hooks.failed(err));
+    });
+    await server.listen({ host: '127.0.0.1', port: 0 });
+    const port = (Reflect.get(server, '__server') as { address(): AddressInfo }).address().port;
+    return { port, close: () => server.close() };
+  },
+
+  async 'modesl'(mode, hooks) {
+    const require = createRequire(import.meta.url);
+    const esl = require('modesl') as { Server: new (opts: object) => ModeslServer };
+    // modesl's Server reads `opts.port || 8022`, so port 0 would bind 8022: hand it a listening server.
+    const net = createNetServer();
+    await new Promise<void>((resolve) => net.listen(0, '127.0.0.1', resolve));
+    const server = new esl.Server({ server: net, myevents: true });
+    server.on('connection::ready', (conn: ModeslConnection) => {
+      conn.on('error', (err: unknown) => hooks.failed(err));
+      if (mode === 'setups') {
+        conn.on('esl::event::disconnect::notice', (ev: { getHeader(n: string): string | undefined }) => {
+          if (ev.getHeader('Content-Disposition') === 'linger') conn.disconnect();
+        });
+        conn.on('esl::end', () => hooks.done());
+      }
+      conn.sendRecv('linger', () => {
+        if (mode === 'memory') {
+          hooks.idle();
+          return;
+        }
+        conn.execute('answer', '', () => {
+          conn.sendRecv('sendmsg', { 'call-command': 'hangup', 'hangup-cause': 'NORMAL_CLEARING' });
+        });
+      });
+    });
+    const port = (net.address() as AddressInfo).port;
+    return {
+      port,
+      close: () =>
+        new Promise<void>((resolve) => {
+          net.close(() => resolve());
+          for (const c of Object.values(server.connections)) c.socket?.destroy();
+        }),
+    };
+  },
+};
+
+interface ModeslConnection {
+  socket: { destroy(): void } | null;
+  on(event: string, fn: (...args: never[]) => void): void;
+  sendRecv(command: string, argsOrCb?: object | (() => void), cb?: () => void): void;
+  execute(app: string, arg: string, cb: () => void): void;
+  disconnect(): void;
+}
+interface ModeslServer {
+  connections: Record<string, ModeslConnection>;
+  on(event: string, fn: (conn: ModeslConnection) => void): void;
+}
+
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
+
+function settle(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 300));
+}
+
+function fullGc(): void {
+  for (let i = 0; i < 4; i++) gc();
+}
+
+async function main(): Promise<void> {
+  const [modeArg, name, countArg, concurrencyArg] = process.argv.slice(2);
+  const mode = modeArg as Mode;
+  const factory = contenders[name!];
+  if (!factory) throw new Error(`unknown contender ${name}`);
+  const count = Number(countArg);
+  const failures: string[] = [];
+  let idle = 0;
+  let done = 0;
+  let wake: () => void = () => {};
+  const hooks: Hooks = {
+    idle: () => {
+      idle++;
+      wake();
+    },
+    done: () => {
+      done++;
+      wake();
+    },
+    failed: (err) => {
+      if (failures.length < 5) failures.push(String(err));
+    },
+  };
+  const running = await factory(mode, hooks);
+  const peerPath = fileURLToPath(new URL('./server-peer.js', import.meta.url));
+
+  if (mode === 'memory') {
+    await settle();
+    fullGc();
+    const m0 = process.memoryUsage();
+    const peer = fork(peerPath, ['raw', String(running.port), String(count)], { stdio: 'inherit' });
+    const ready = new Promise<void>((resolve, reject) => {
+      peer.on('message', (m: { type: string; message?: string }) => {
+        if (m.type === 'ready') resolve();
+        if (m.type === 'error') reject(new Error(m.message));
+      });
+      peer.once('exit', (code, signal) => signal === null && reject(new Error(`peer exited with ${code}`)));
+    });
+    await ready;
+    const deadline = Date.now() + 30_000;
+    while (idle < count && Date.now() < deadline) {
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, 100);
+      });
+    }
+    await settle();
+    fullGc();
+    const m1 = process.memoryUsage();
+    // Tearing 10,000 sockets down politely takes seconds and measures nothing: the figures are
+    // printed and both processes exit (the OS closes the sockets).
+    peer.kill('SIGKILL');
+    console.log(
+      JSON.stringify({
+        idle,
+        count,
+        heapPerSession: (m1.heapUsed - m0.heapUsed) / idle,
+        externalPerSession: (m1.external - m0.external) / idle,
+        rssPerSession: (m1.rss - m0.rss) / idle,
+        failures,
+      }),
+    );
+    return;
+  }
+
+  const concurrency = Number(concurrencyArg);
+  const cpu0 = process.cpuUsage();
+  const peer = fork(peerPath, ['sim', String(running.port), String(count), String(concurrency)], { stdio: 'inherit' });
+  const result = await new Promise<{ calls: number; ms: number; failed: number }>((resolve, reject) => {
+    peer.on('message', (m: { type: string; calls: number; ms: number; failed: number; message?: string }) => {
+      if (m.type === 'done') resolve(m);
+      if (m.type === 'error') reject(new Error(m.message));
+    });
+    peer.once('exit', (code) => code !== 0 && reject(new Error(`peer exited with ${code}`)));
+  });
+  // The peer counts a call done when its channel is destroyed; let the last sockets close here.
+  const closeBy = Date.now() + 2000;
+  while (done < result.calls && Date.now() < closeBy) await new Promise((r) => setTimeout(r, 10));
+  const cpu = process.cpuUsage(cpu0);
+  await running.close();
+  console.log(
+    JSON.stringify({
+      calls: result.calls,
+      ms: result.ms,
+      completed: done,
+      peerFailed: result.failed,
+      cpuMsPerCall: (cpu.user + cpu.system) / 1000 / result.calls,
+      failures,
+    }),
+  );
+}
+
+main()
+  .then(() => process.exit(0))
+  .catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
