@@ -29,6 +29,8 @@ export interface Result {
   passes: number;
   /** Items per second of each timed pass. */
   passRates: number[];
+  /** Process CPU time (user + system, all threads) spent in the timed passes, in seconds. */
+  cpuSeconds: number;
   /** Largest growth of heap used over one timed round (GC'd before it), in bytes. */
   heapDelta: number;
   /** Largest growth of RSS over one timed round, in bytes. */
@@ -96,6 +98,7 @@ export async function measureInterleaved(contestants: Contestant[], options: Int
       passRates: [],
       heapDelta: 0,
       rssDelta: 0,
+      cpuSeconds: 0,
       check: out.check,
     });
   }
@@ -108,9 +111,12 @@ export async function measureInterleaved(contestants: Contestant[], options: Int
       let spent = 0;
       let passes = 0;
       do {
+        const cpu0 = process.cpuUsage();
         const t0 = process.hrtime.bigint();
         const out = await c.pass();
         const ns = Number(process.hrtime.bigint() - t0);
+        const cpu = process.cpuUsage(cpu0);
+        r.cpuSeconds += (cpu.user + cpu.system) / 1e6;
         if (out.check !== r.check) throw new Error(`${c.name}: results differ between passes`);
         spent += ns;
         passes++;
@@ -138,9 +144,10 @@ export function measure(name: string, pass: () => PassOutput, options: MeasureOp
   const m0 = memory();
   const r = emptyResult(name, check);
   do {
+    const cpu0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     const out = pass();
-    record(r, out, Number(process.hrtime.bigint() - t0), options.bytesPerPass);
+    record(r, out, Number(process.hrtime.bigint() - t0), options.bytesPerPass, process.cpuUsage(cpu0));
   } while (r.seconds * 1e9 < minNs && r.passes < maxPasses);
   return withMemory(r, m0);
 }
@@ -155,18 +162,20 @@ export async function measureAsync(name: string, pass: () => Promise<PassOutput>
   const m0 = memory();
   const r = emptyResult(name, check);
   do {
+    const cpu0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     const out = await pass();
-    record(r, out, Number(process.hrtime.bigint() - t0), options.bytesPerPass);
+    record(r, out, Number(process.hrtime.bigint() - t0), options.bytesPerPass, process.cpuUsage(cpu0));
   } while (r.seconds * 1e9 < minNs && r.passes < maxPasses);
   return withMemory(r, m0);
 }
 
 function emptyResult(name: string, check: string): Result {
-  return { name, items: 0, bytes: 0, seconds: 0, passes: 0, passRates: [], heapDelta: 0, rssDelta: 0, check };
+  return { name, items: 0, bytes: 0, seconds: 0, passes: 0, passRates: [], cpuSeconds: 0, heapDelta: 0, rssDelta: 0, check };
 }
 
-function record(r: Result, out: PassOutput, ns: number, bytesPerPass: number): void {
+function record(r: Result, out: PassOutput, ns: number, bytesPerPass: number, cpu: NodeJS.CpuUsage): void {
+  r.cpuSeconds += (cpu.user + cpu.system) / 1e6;
   if (out.check !== r.check) throw new Error(`${r.name}: results differ between passes`);
   r.items += out.items;
   r.bytes += bytesPerPass;
@@ -187,6 +196,11 @@ export function rate(r: Result): number {
   const sorted = [...r.passRates].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Process CPU time per item, in microseconds (less sensitive to load from elsewhere). */
+export function cpuPerItem(r: Result): number {
+  return (r.cpuSeconds * 1e6) / r.items;
 }
 
 /** The best pass. */
@@ -211,11 +225,12 @@ function pad(s: string, width: number, right = false): string {
  * Rows whose checksum differs from the first row's are flagged; returns false if any did.
  */
 export function printTable(title: string, rows: Result[], ratios: Array<[string, string]> = []): boolean {
-  const header = ['', 'events/s', 'best pass', 'MB/s', 'passes', 'heap Δ MB', 'RSS Δ MB'];
+  const header = ['', 'events/s', 'best pass', 'CPU µs/event', 'MB/s', 'passes', 'heap Δ MB', 'RSS Δ MB'];
   const body = rows.map((r) => [
     r.name + (r.note ? ` (${r.note})` : ''),
     fmtInt(rate(r)),
     fmtInt(bestRate(r)),
+    cpuPerItem(r).toFixed(2),
     ((rate(r) * r.bytes) / r.items / 1024 / 1024).toFixed(0),
     String(r.passes),
     fmtMB(r.heapDelta),
@@ -224,7 +239,9 @@ export function printTable(title: string, rows: Result[], ratios: Array<[string,
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
   const line = (cells: string[]): string => cells.map((c, i) => pad(c, widths[i]!, i > 0)).join('  ');
   console.log(`\n${title}`);
-  console.log('(events/s: median of the timed passes; MB/s at that rate; Δ: largest growth over one round)');
+  console.log(
+    '(events/s: median of the timed passes; CPU: process CPU time, all threads, per event; MB/s at the median rate; Δ: memory growth)',
+  );
   console.log(line(header));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const row of body) console.log(line(row));
@@ -240,7 +257,9 @@ export function printTable(title: string, rows: Result[], ratios: Array<[string,
     const ra = rows.find((r) => r.name === a);
     const rb = rows.find((r) => r.name === b);
     if (ra === undefined || rb === undefined) continue;
-    console.log(`  ${a} / ${b}: ${(rate(ra) / rate(rb)).toFixed(2)}×`);
+    console.log(
+      `  ${a} / ${b}: ${(rate(ra) / rate(rb)).toFixed(2)}× events/s, ${(cpuPerItem(rb) / cpuPerItem(ra)).toFixed(2)}× by CPU time`,
+    );
   }
   return ok;
 }
