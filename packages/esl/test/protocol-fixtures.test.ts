@@ -274,7 +274,7 @@ describe('fixtures: plain.bin, json.bin, xml.bin', () => {
       }
     });
 
-    it(`${format}.bin: the three formats carry the same kinds of events`, () => {
+    it(`${format}.bin: standard headers of every event (host, Core-UUID, dates, sequence)`, () => {
       const evs = events(parseFrames(fixture(format)));
       for (const e of evs) {
         assert.equal(e.get('Core-UUID'), '74b36429-3ff4-4d88-9ff7-ccc9745e901a');
