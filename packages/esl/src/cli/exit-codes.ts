@@ -26,7 +26,7 @@ export const ExitCode = {
   CONNECTION_LOST: 6,
   /** A bug in fs-esl itself. */
   INTERNAL: 70,
-  /** Interrupted (Ctrl-C) while a one-shot command was running. */
+  /** Interrupted (Ctrl-C) while a command was running. */
   INTERRUPTED: 130,
 } as const;
 
@@ -40,7 +40,7 @@ export const EXIT_CODE_HELP = `Exit status:
   4    authentication failed (wrong password or user) or access denied by ACL
   5    timeout: no reply within -t/--timeout
   6    connection lost
-  130  interrupted (Ctrl-C) during -x`;
+  130  interrupted (Ctrl-C) while a command was running`;
 
 const SOCKET_ERRORS: Record<string, string> = {
   ECONNREFUSED: 'connection refused (is FreeSWITCH running with mod_event_socket on that port?)',

@@ -214,10 +214,10 @@ async function tail(args: MainArgs, settings: Settings, session: EslSession, io:
 
     const start = async () => {
       for (const [header, value] of args.filters) await session.filter(header, value);
-      const reply = await session.event(args.format === 'json' ? 'json' : 'plain', args.events!);
-      if (settings.logLevel !== undefined && !settings.quiet) await session.log(settings.logLevel);
-      // The subscription confirmation goes to stderr so stdout carries only events.
-      io.stderr.write(`fs-esl: ${reply.trim()} (${target}); Ctrl-C to stop\n`);
+      const replies = [await session.event(args.format === 'json' ? 'json' : 'plain', args.events!)];
+      if (settings.logLevel !== undefined && !settings.quiet) replies.push(await session.log(settings.logLevel));
+      // The confirmation goes to stderr so stdout carries only events; it is printed once everything is on.
+      io.stderr.write(`fs-esl: ${replies.map((r) => r.trim()).join('; ')} (${target}); Ctrl-C to stop\n`);
     };
     start().catch((e: unknown) => {
       if (done) return;
