@@ -425,10 +425,10 @@ describe('sendevent, sendmsg, execute', () => {
           finish = () => conn.event({ 'Event-Name': 'CHANNEL_EXECUTE_COMPLETE', 'Unique-ID': 'c', 'Application-UUID': id, 'Application-Response': 'FILE PLAYED' });
           return true;
         } },
-      { timeout: 20 },
+      { timeout: 300 },
     );
     const p = c.execute('c', 'playback', 'three-minutes.wav');
-    await delay(60); // well past the reply timeout: only the +OK is bound by it
+    await delay(400); // past the reply timeout: only the +OK is bound by it
     finish!();
     assert.equal((await p).applicationResponse, 'FILE PLAYED');
   });

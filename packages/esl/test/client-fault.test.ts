@@ -83,7 +83,7 @@ describe('authentication', () => {
 
   test('a server that never answers auth: connect timeout, and the password is nowhere in the error', async () => {
     const s = await server({ onCommand: (cmd) => cmd.line.startsWith('auth') });
-    const err = await connect({ port: s.port, password: 'p4ssw0rd-never-shown', connectTimeout: 80 }).catch((e: unknown) => e);
+    const err = await connect({ port: s.port, password: 'p4ssw0rd-never-shown', connectTimeout: 300 }).catch((e: unknown) => e);
     assert.ok(err instanceof EslConnectError, String(err));
     assert.match((err as Error).message, /authentication/);
     assert.doesNotMatch(`${(err as Error).message} ${(err as Error).stack} ${String((err as Error).cause)}`, /p4ssw0rd/);

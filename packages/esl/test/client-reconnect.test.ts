@@ -212,24 +212,39 @@ describe('reconnect', () => {
     assert.ok(attempts[1]!.error instanceof EslConnectError, 'each attempt says why the last one failed');
   });
 
-  test('backoff keeps growing against a flapping server and resets after a stable period', async () => {
-    let dropAfter = 0;
-    const s = await server({
+  test('backoff keeps growing against a flapping server and resets once a connection lasts stableAfter', async () => {
+    // Phase 1: every connection dies right after auth and stableAfter is far away: no reset.
+    let dropOnAuth = false;
+    const flapping = await server({
       onCommand: (cmd, conn) => {
-        if (cmd.line.startsWith('auth')) setTimeout(() => conn.destroy(), dropAfter);
+        if (dropOnAuth && cmd.line.startsWith('auth')) setImmediate(() => conn.destroy());
         return false;
       },
     });
-    const c = await connect({ port: s.port, reconnect: { ...FAST, stableAfter: 40 } });
+    const c = await connect({ port: flapping.port, reconnect: { ...FAST, stableAfter: 60_000 } });
     clients.push(c);
     const attempts: number[] = [];
     c.on('reconnecting', (a) => attempts.push(a.attempt));
-    while (attempts.length < 3) await delay(2);
-    assert.deepEqual(attempts.slice(0, 3), [1, 2, 3], 'drops right after connecting do not reset the backoff');
-    dropAfter = 80; // now each connection lives longer than stableAfter
-    const seen = attempts.length;
-    while (attempts.length < seen + 3) await delay(5);
-    assert.deepEqual(attempts.slice(-2), [1, 1]);
+    dropOnAuth = true;
+    flapping.connections[0]!.destroy();
+    while (attempts.length < 4) await delay(2);
+    assert.deepEqual(attempts.slice(0, 4), [1, 2, 3, 4]);
+    c.destroy();
+
+    // Phase 2: each connection outlives stableAfter (its timer is set before 'reconnect' is
+    // emitted, so a longer timer started afterwards fires later): every drop starts over at 1.
+    const steady = await server();
+    const c2 = await connect({ port: steady.port, reconnect: { ...FAST, stableAfter: 20 } });
+    clients.push(c2);
+    const attempts2: number[] = [];
+    c2.on('reconnecting', (a) => attempts2.push(a.attempt));
+    for (let k = 0; k < 3; k++) {
+      await delay(40);
+      const reconnected = new Promise<void>((resolve) => c2.once('reconnect', resolve));
+      steady.connections.at(-1)!.destroy();
+      await reconnected;
+    }
+    assert.deepEqual(attempts2, [1, 1, 1]);
   });
 
   test('state changes as events and as an async iterable; close() during reconnect stops it', async () => {
