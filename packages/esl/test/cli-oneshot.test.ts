@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Simulator } from '../src/testing/index.js';
-import { BIN, cleanEnv, closedPort, hasStackTrace, runCli, scratchDir } from './cli-helpers.js';
+import { createServer, type Socket } from 'node:net';
+import { BIN, CliProcess, cleanEnv, closedPort, hasStackTrace, runCli, scratchDir } from './cli-helpers.js';
 
 // The real built binary against the simulator: `fs-esl -x ...` and friends, end to end.
 
@@ -132,6 +133,47 @@ describe('fs-esl one-shot (-x) against the simulator', () => {
     const json = await cli(['-P', String(closed), '--json', '-x', 'status']);
     assert.equal(json.code, 3);
     assert.equal(JSON.parse(json.stdout).error, 'ESL_CONNECT_FAILED');
+  });
+
+  test('-T: a server that never asks for auth makes the connect time out: exit 3', async () => {
+    const silent = createServer((socket) => socket.on('error', () => undefined));
+    const sockets = new Set<Socket>();
+    silent.on('connection', (s) => sockets.add(s));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const silentPort = (silent.address() as { port: number }).port;
+      const r = await cli(['-P', String(silentPort), '-T', '300', '-x', 'status']);
+      assert.equal(r.code, 3);
+      assert.equal(r.stderr, `fs-esl: cannot connect to 127.0.0.1:${silentPort}: timed out after 300 ms (authentication)\n`);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
+  });
+
+  test('an ACL rejection (text/rude-rejection): exit 4, access denied', async () => {
+    const guarded = await Simulator.start({ acl: ['10.0.0.0/8'] });
+    try {
+      const r = await cli(['-P', String(guarded.port), '-x', 'status']);
+      assert.equal(r.code, 4);
+      assert.match(r.stderr, /^fs-esl: access denied by 127\.0\.0\.1:\d+: its ACL does not allow this address/);
+    } finally {
+      await guarded.stop();
+    }
+  });
+
+  test('Ctrl-C while -x waits for a reply: exit 130, no stack trace', async () => {
+    const p = new CliProcess(['-P', port, '-x', 'test_slow'], { env, cwd: scratch.dir });
+    try {
+      // Whether the signal lands while connecting or while waiting for the reply, the run is interrupted.
+      await new Promise((r) => setTimeout(r, 300));
+      const r = await p.stop('SIGINT');
+      assert.equal(r.code, 130, r.stderr);
+      assert.equal(r.stdout, '');
+      assert.equal(hasStackTrace(r.stderr), false);
+    } finally {
+      await p.stop('SIGKILL');
+    }
   });
 
   test('-t: a command with no reply in time exits 5 with a timeout message', async () => {

@@ -107,7 +107,8 @@ export function describeError(err: unknown, target?: string): DescribedError {
   }
   if (err instanceof EslConnectError) {
     const sys = systemErrorCode(err);
-    const reason = sys !== undefined && SOCKET_ERRORS[sys] !== undefined ? SOCKET_ERRORS[sys] : err.message;
+    // The client's own messages repeat the address ("connect to h:p timed out ..."): keep the reason.
+    const reason = sys !== undefined && SOCKET_ERRORS[sys] !== undefined ? SOCKET_ERRORS[sys] : err.message.replace(/^(connect|connection) to \S+ /, '');
     return { exitCode: ExitCode.CONNECT_FAILED, code: err.code, message: `cannot connect to${at}: ${reason}` };
   }
   if (err instanceof EslTimeoutError) {
