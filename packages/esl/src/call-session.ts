@@ -126,7 +126,8 @@ const noop = () => {};
  */
 export class CallSession extends EventEmitter {
   readonly conn: Connection;
-  private readonly waiters: ExecuteWaiters;
+  /** Created by the first execute: most of an idle session's life needs none. */
+  private waitersInstance: ExecuteWaiters | undefined;
   private readonly opts: CallSessionOptions;
   private state: State = 'new';
   private data: EslEvent | undefined;
@@ -164,7 +165,6 @@ export class CallSession extends EventEmitter {
     super();
     this.opts = options;
     this.conn = new Connection(socket, options);
-    this.waiters = new ExecuteWaiters(this.conn);
     this.conn.on('event', this.onEvent);
     this.conn.on('disconnect-notice', this.onNotice);
     this.conn.on('close', this.onClose);
@@ -513,7 +513,8 @@ export class CallSession extends EventEmitter {
       return Promise.reject(err);
     }
     this.ensureChannelEvents();
-    const done = this.waiters.wait(eventUuid, this.id, {
+    const waiters = (this.waitersInstance ??= new ExecuteWaiters(this.conn));
+    const done = waiters.wait(eventUuid, this.id, {
       completionTimeout: options.completionTimeout ?? options.timeout,
       signal: options.signal,
     });
@@ -521,9 +522,9 @@ export class CallSession extends EventEmitter {
     this.conn.send(bytes, 'command/reply', label).then(
       (frame) => {
         const text = replyText(frame);
-        if (isErrorReply(text)) this.waiters.cancel(eventUuid, new EslCommandError(label, text));
+        if (isErrorReply(text)) waiters.cancel(eventUuid, new EslCommandError(label, text));
       },
-      (err: Error) => this.waiters.cancel(eventUuid, this.hungUpFlag ? new EslHangupError(this.cause) : err),
+      (err: Error) => waiters.cancel(eventUuid, this.hungUpFlag ? new EslHangupError(this.cause) : err),
     );
     return done;
   }
@@ -675,11 +676,12 @@ export class CallSession extends EventEmitter {
   }
 
   private rejectPending(): void {
-    if (this.waiters.size === 0 && this.jobs.size === 0) return; // errors capture stacks: only when needed
+    const waiters = this.waitersInstance;
+    if ((waiters === undefined || waiters.size === 0) && this.jobs.size === 0) return; // errors capture stacks: only when needed
     const err = this.hungUpFlag
       ? new EslHangupError(this.cause)
       : new EslConnectionClosedError('call session ended');
-    this.waiters.rejectAll(err);
+    waiters?.rejectAll(err);
     for (const job of this.jobs.values()) job.reject(err);
     this.jobs.clear();
   }
@@ -728,7 +730,9 @@ export class CallSession extends EventEmitter {
     this.hungUpFlag = true;
     // ExecuteWaiters fails this channel's executes on CHANNEL_HANGUP itself; a disconnect notice
     // without events (no subscription) has to do it here.
-    this.waiters.rejectChannel(this.id, new EslHangupError(this.cause));
+    if (this.waitersInstance !== undefined && this.waitersInstance.size > 0) {
+      this.waitersInstance.rejectChannel(this.id, new EslHangupError(this.cause));
+    }
     this.emit('hangup', { cause: this.cause });
   }
 
@@ -780,7 +784,7 @@ export class CallSession extends EventEmitter {
     if (this.closeTimer !== undefined) clearTimeout(this.closeTimer);
     this.closeTimer = undefined;
     this.rejectPending();
-    this.waiters.dispose();
+    this.waitersInstance?.dispose();
     this.conn.off('event', this.onEvent);
     this.conn.off('disconnect-notice', this.onNotice);
     this.conn.off('close', this.onClose);
