@@ -102,8 +102,10 @@ type Value = string | string[];
  * outbound `connect` reply). Values returned by `get` are decoded.
  *
  * Decoding is lazy: a plain event keeps its bytes, and `get(name)` looks the header up directly in
- * them and decodes only that value. The whole header set is parsed only when it is iterated, or
- * when a lookup misses (case-insensitive fallback), and then once.
+ * them and decodes only that value (the blank line ending the headers is searched for only as far
+ * as the header found). A name not found as spelled is looked for once more ignoring ASCII case, in
+ * a lower-cased copy of the bytes. The whole header set is parsed only when it is iterated (or for
+ * a non-ASCII name not found as spelled), and then once.
  */
 export class EslEvent {
   readonly format: EventFormat | 'headers';
