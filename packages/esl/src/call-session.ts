@@ -52,7 +52,10 @@ export interface CallExecuteOptions {
   eventUuid?: string;
   /** Reject with EslTimeoutError when CHANNEL_EXECUTE_COMPLETE does not arrive within this many ms. */
   completionTimeout?: number;
-  /** Alias of completionTimeout (whichever is set; completionTimeout wins). */
+  /**
+   * Reject with EslTimeoutError when the sendmsg's `+OK` does not arrive within this many ms.
+   * In a sync socket FreeSWITCH sends it only once the application returned.
+   */
   timeout?: number;
   signal?: AbortSignal;
 }
@@ -120,7 +123,7 @@ const noop = () => {};
  * the channel data from the `connect` reply, and the commands that drive the channel.
  *
  * Emits `event` (EslEvent) for every event, and each event under its own name (`CHANNEL_ANSWER`,
- * and for CUSTOM events also the subclass, e.g. `sofia::register`); `disconnect-notice`
+ * and for CUSTOM events also `CUSTOM <subclass>`, e.g. `CUSTOM sofia::register`); `disconnect-notice`
  * ({ disposition, lingerTime, frame }); `hangup` ({ cause }); `end` (CallEnd). Every listener on
  * the session is removed once `end` has been emitted.
  */
@@ -515,11 +518,11 @@ export class CallSession extends EventEmitter {
     this.ensureChannelEvents();
     const waiters = (this.waitersInstance ??= new ExecuteWaiters(this.conn));
     const done = waiters.wait(eventUuid, this.id, {
-      completionTimeout: options.completionTimeout ?? options.timeout,
+      completionTimeout: options.completionTimeout,
       signal: options.signal,
     });
     const label = `execute ${app}`;
-    this.conn.send(bytes, 'command/reply', label).then(
+    this.conn.send(bytes, 'command/reply', label, { timeout: options.timeout }).then(
       (frame) => {
         const text = replyText(frame);
         if (isErrorReply(text)) waiters.cancel(eventUuid, new EslCommandError(label, text));
@@ -718,7 +721,7 @@ export class CallSession extends EventEmitter {
     this.emit('event', ev);
     if (name !== '') this.emit(name, ev);
     const sub = name === 'CUSTOM' ? ev.subclass : undefined;
-    if (sub !== undefined) this.emit(sub, ev);
+    if (sub !== undefined) this.emit(`CUSTOM ${sub}`, ev);
     // After the linger notice, CHANNEL_HANGUP_COMPLETE is the last event worth waiting for.
     if (name === 'CHANNEL_HANGUP_COMPLETE' && this.hangupCompleteSeen && this.disposition === 'linger') {
       this.finish('linger');

@@ -437,6 +437,38 @@ describe('outbound server: session commands', () => {
     assert.equal(r[6], '+OK events diverted');
   });
 
+  it('emits CUSTOM events under CUSTOM and CUSTOM <subclass>; execute timeout covers a missing +OK', async () => {
+    const out = deferred<{ custom: string[]; err: unknown }>();
+    let fake!: FakeCall;
+    await withServer(
+      async (call) => {
+        const custom: string[] = [];
+        call.on('CUSTOM', (ev) => custom.push(`any ${ev.subclass}`));
+        call.on('CUSTOM test::demo', (ev) => custom.push(`demo ${ev.body}`));
+        await call.subscribe(['CUSTOM', 'test::demo']);
+        const got = new Promise((resolve) => call.once('CUSTOM test::demo', resolve));
+        fake.sendEvent('CUSTOM', { 'Event-Subclass': 'test::demo' }, 'hello body', null);
+        await got;
+        let err: unknown;
+        try {
+          await call.execute('sleep', '1', { timeout: 30 });
+        } catch (e) {
+          err = e;
+        }
+        out.resolve({ custom, err });
+      },
+      {},
+      async (_s, port) => {
+        fake = await FakeCall.connect(port);
+        fake.intercept = (cmd) => cmd.line === 'sendmsg'; // swallowed: no +OK ever
+        await fake.closed;
+      },
+    );
+    const { custom, err } = await out.promise;
+    assert.deepEqual(custom, ['any test::demo', 'demo hello body']);
+    assert.ok(err instanceof EslTimeoutError, String(err));
+  });
+
   it('rejects -ERR replies with EslCommandError (no full control) and bad arguments before sending', async () => {
     const out = deferred<unknown[]>();
     await withServer(
