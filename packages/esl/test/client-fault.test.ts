@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { getEventListeners } from 'node:events';
+import { inspect } from 'node:util';
 import { after, afterEach, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { connect, type EslClient } from '../src/client.js';
@@ -53,6 +54,7 @@ describe('authentication', () => {
     const conn = s.connections[0]!;
     assert.equal(conn.received[0]!.line, 'auth s3cret');
     assert.equal(await c.api('status'), 'status');
+    assert.doesNotMatch(inspect(c, { depth: 8, showHidden: true }), /s3cret/, 'the password is not visible on the client');
     await c.close();
     assert.equal(c.state, 'closed');
     assert.equal(conn.received.at(-1)!.line, 'exit');
