@@ -265,7 +265,9 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements SimCore 
 
   /**
    * Creates a simulated call and resolves with its UUID as soon as the channel exists (it has
-   * fired CHANNEL_CREATE; answering and the rest follow asynchronously). See {@link OriginateOptions}.
+   * fired CHANNEL_CREATE; ringing, answer and the rest follow asynchronously). Rejects when the
+   * dial string fails before any channel exists (e.g. `endpoint: 'error/user_busy'`).
+   * See {@link OriginateOptions}.
    */
   async originate(o: OriginateOptions = {}): Promise<string> {
     if (this.isStopped) throw new Error('simulator stopped');
