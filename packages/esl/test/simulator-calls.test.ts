@@ -444,3 +444,20 @@ test('uuid_bridge links two parked calls; hanging one up ends both', async (t) =
   assert.equal((await w.command(`api uuid_bridge ${a} nosuch`)).bodyText, '-ERR Invalid uuid\n');
   w.close();
 });
+
+test('uuid_transfer moves a parked call to another extension; xferext replaces the extension', async (t) => {
+  const sim = await startSim(t, { dialplan: { '8000': { actions: ['set moved=yes', 'park'] } } });
+  const w = await Wire.login(sim);
+  await w.command('event plain CHANNEL_EXECUTE');
+  const uuid = await sim.originate({ app: 'park' });
+  await until(() => sim.getChannel(uuid)?.application === 'park');
+  assert.equal((await w.command(`api uuid_transfer ${uuid} 8000`)).bodyText, '+OK\n');
+  await until(() => sim.getChannel(uuid)?.variables['moved'] === 'yes' && sim.getChannel(uuid)?.application === 'park');
+  const ended = sim.waitForEvent((e) => e.name === 'CHANNEL_HANGUP_COMPLETE');
+  await w.command(`sendmsg ${uuid}\ncall-command: xferext\napplication: set via=xferext\napplication: hangup USER_BUSY`);
+  const end = await ended;
+  assert.equal(end.get('variable_via'), 'xferext');
+  assert.equal(end.get('Hangup-Cause'), 'USER_BUSY');
+  assert.equal((await w.command('api uuid_transfer nosuch 8000')).bodyText, '-ERR No such channel!\n');
+  w.close();
+});
