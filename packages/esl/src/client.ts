@@ -870,8 +870,23 @@ export class EslClient extends EventEmitter {
     if (--this.pauseRequests === 0) this.link?.conn.resume();
   }
 
+  /**
+   * Emits without letting a throwing listener unwind through the client's own bookkeeping (a
+   * half-finished reconnect or close): the exception is rethrown on its own, as an uncaught
+   * exception, exactly as a throwing listener would surface anywhere else in Node.
+   */
+  private safeEmit(name: string, ...args: unknown[]): void {
+    try {
+      this.emit(name, ...args);
+    } catch (err) {
+      queueMicrotask(() => {
+        throw err;
+      });
+    }
+  }
+
   private report(err: Error): void {
-    if (this.listenerCount('error') > 0) this.emit('error', err);
+    if (this.listenerCount('error') > 0) this.safeEmit('error', err);
   }
 
   private setState(state: ClientState, error?: Error): void {
@@ -879,7 +894,7 @@ export class EslClient extends EventEmitter {
     if (previous === state) return;
     this.currentState = state;
     const info: StateChangeInfo = error === undefined ? { previous } : { previous, error };
-    this.emit('state', state, info);
+    this.safeEmit('state', state, info);
   }
 
   private makeLink(conn: Connection): Link {
@@ -901,10 +916,10 @@ export class EslClient extends EventEmitter {
       },
     };
     const onEvent = (ev: EslEvent) => this.handleEvent(link, ev);
-    const onLog = (record: LogRecord) => this.emit('log', record);
+    const onLog = (record: LogRecord) => this.safeEmit('log', record);
     const onNotice = (frame: Frame) => this.handleNotice(link, frame);
     const onClose = (err: EslError | undefined) => this.handleLinkClose(link, err);
-    const onDrain = () => this.emit('drain');
+    const onDrain = () => this.safeEmit('drain');
     conn.on('event', onEvent);
     conn.on('log', onLog);
     conn.on('disconnect-notice', onNotice);
@@ -944,9 +959,9 @@ export class EslClient extends EventEmitter {
     const subclass = name === 'CUSTOM' ? ev.subclass : undefined;
     // Only what the user subscribed to: the library's own subscriptions stay invisible.
     if (!this.subs.wants(name, subclass)) return;
-    this.emit('event', ev);
-    if (!RESERVED.has(name)) this.emit(name, ev);
-    if (subclass !== undefined) this.emit(`CUSTOM ${subclass}`, ev);
+    this.safeEmit('event', ev);
+    if (!RESERVED.has(name)) this.safeEmit(name, ev);
+    if (subclass !== undefined) this.safeEmit(`CUSTOM ${subclass}`, ev);
   }
 
   private handleNotice(link: Link, frame: Frame): void {
@@ -981,7 +996,7 @@ export class EslClient extends EventEmitter {
       this.finalize(this.destroyError);
       return;
     }
-    this.emit('disconnect', reason);
+    this.safeEmit('disconnect', reason);
     if (this.reconnectOptions !== undefined && isRetriable(reason)) {
       this.setState('reconnecting', reason);
       void this.reconnectLoop(reason);
@@ -1002,7 +1017,7 @@ export class EslClient extends EventEmitter {
         return;
       }
       const delay = backoffDelay(this.attempt, o);
-      this.emit('reconnecting', { attempt: this.attempt, delay, error: lastError });
+      this.safeEmit('reconnecting', { attempt: this.attempt, delay, error: lastError });
       try {
         await sleep(delay, undefined, { signal: abort.signal });
       } catch {
@@ -1042,7 +1057,7 @@ export class EslClient extends EventEmitter {
       }
       this.reconnectAbort = undefined;
       this.adopt(link);
-      this.emit('reconnect');
+      this.safeEmit('reconnect');
       return;
     }
   }
@@ -1085,7 +1100,7 @@ export class EslClient extends EventEmitter {
     this.closeError = err;
     this.setState('closed', err);
     if (err !== undefined) this.report(err);
-    this.emit('close', err);
+    this.safeEmit('close', err);
   }
 }
 
