@@ -265,6 +265,7 @@ export class EslClient extends EventEmitter {
   private closePromise: Promise<void> | undefined;
   private destroyError: Error | undefined;
   private closeError: Error | undefined;
+  private started = false;
 
   /** Use `connect()`. */
   constructor(options: ConnectOptions = {}) {
@@ -306,6 +307,8 @@ export class EslClient extends EventEmitter {
 
   /** @internal Opens the first connection; called by connect(). */
   async start(signal?: AbortSignal): Promise<this> {
+    if (this.started) throw new EslInvalidArgumentError('start() runs once, from connect()');
+    this.started = true;
     let opened;
     try {
       opened = await openAuthenticated(this.openOptions(signal), this.#password);
