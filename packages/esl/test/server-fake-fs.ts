@@ -14,9 +14,10 @@ export const FIXTURES = '/work/shared/fixtures';
 const CAPTURE_UUID = 'e472aa1c-5b16-424e-bca7-d4704076c0ff';
 
 /** The exact connect reply block of outbound.bin (headers + blank line). */
+let capture: Buffer | undefined;
 export function captureConnectReply(): Buffer {
-  const bin = readFileSync(`${FIXTURES}/outbound.bin`);
-  return bin.subarray(0, bin.indexOf('\n\n') + 2);
+  capture ??= readFileSync(`${FIXTURES}/outbound.bin`);
+  return capture.subarray(0, capture.indexOf('\n\n') + 2);
 }
 
 export interface FakeCallOptions {
