@@ -14,6 +14,7 @@ describe('fs-esl one-shot (-x) against the simulator', () => {
   let env: Record<string, string>;
   let port: string;
   const releaseSlow: Array<() => void> = [];
+  const slowStarted: Array<() => void> = [];
 
   before(async () => {
     sim = await Simulator.start({
@@ -21,7 +22,10 @@ describe('fs-esl one-shot (-x) against the simulator', () => {
       users: { '1000@default': { password: 'userpass' } },
     });
     // An api that answers only when the test lets it (for -t/--timeout).
-    sim.registerApi('test_slow', () => new Promise<string>((resolve) => releaseSlow.push(() => resolve('+OK slow\n'))));
+    sim.registerApi('test_slow', () => {
+      for (const notify of slowStarted.splice(0)) notify();
+      return new Promise<string>((resolve) => releaseSlow.push(() => resolve('+OK slow\n')));
+    });
     port = String(sim.port);
     scratch = scratchDir();
     env = cleanEnv(scratch.dir);
@@ -163,10 +167,11 @@ describe('fs-esl one-shot (-x) against the simulator', () => {
   });
 
   test('Ctrl-C while -x waits for a reply: exit 130, no stack trace', async () => {
+    const started = new Promise<void>((resolve) => slowStarted.push(resolve));
     const p = new CliProcess(['-P', port, '-x', 'test_slow'], { env, cwd: scratch.dir });
     try {
-      // Whether the signal lands while connecting or while waiting for the reply, the run is interrupted.
-      await new Promise((r) => setTimeout(r, 300));
+      await started; // the command reached the server: fs-esl is waiting for its reply
+
       const r = await p.stop('SIGINT');
       assert.equal(r.code, 130, r.stderr);
       assert.equal(r.stdout, '');
@@ -250,16 +255,16 @@ describe('fs-esl -r/--retry', () => {
     const port = await closedPort();
     const scratch = scratchDir();
     let sim: Simulator | undefined;
+    const p = new CliProcess(['-P', String(port), '-r', '-x', 'echo finally'], { env: cleanEnv(scratch.dir), cwd: scratch.dir });
     try {
-      const run = runCli(['-P', String(port), '-r', '-x', 'echo finally'], { env: cleanEnv(scratch.dir), cwd: scratch.dir, killAfterMs: 15_000 });
-      // Let the first attempt fail, then start listening on that port.
-      await new Promise((r) => setTimeout(r, 300));
+      // Start listening on that port only once the first attempt has failed.
+      await p.waitFor('stderr', /connection refused.*; retrying \(1\/119\)/);
       sim = await Simulator.start({ port });
-      const r = await run;
+      const r = await p.exited;
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stdout, 'finally\n');
-      assert.match(r.stderr, /connection refused.*; retrying \(1\/119\)/);
     } finally {
+      await p.stop('SIGKILL');
       await sim?.stop();
       scratch.cleanup();
     }
