@@ -118,6 +118,23 @@ describe('fs-esl console', () => {
     }
   });
 
+  test('--format json: events as JSON lines while results stay text', async () => {
+    const p = new CliProcess(['-P', port, '--format', 'json'], { env, cwd: scratch.dir });
+    try {
+      p.write('/event plain CHANNEL_ANSWER\n');
+      await p.waitFor('stdout', /^\+OK event listener enabled plain\n/m);
+      const uuid = await sim.originate({ app: 'park' });
+      const [line] = await p.waitFor('stdout', /^\{"type":"event".*\}$/m);
+      const ev = JSON.parse(line!);
+      assert.equal(ev.name, 'CHANNEL_ANSWER');
+      assert.equal(ev.headers['Unique-ID'], uuid);
+      p.write('/exit\n');
+      assert.equal((await p.exited).code, 0);
+    } finally {
+      await p.stop('SIGKILL');
+    }
+  });
+
   test('/filter narrows the events; /filter delete removes it', async () => {
     const p = new CliProcess(['-P', port], { env, cwd: scratch.dir });
     try {

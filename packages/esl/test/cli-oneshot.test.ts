@@ -69,6 +69,10 @@ describe('fs-esl one-shot (-x) against the simulator', () => {
     }
     const r = await cli(['--bogus']);
     assert.equal(r.stderr, 'fs-esl: unknown option --bogus\nTry fs-esl --help\n');
+    // An unquoted command: its second word looks like a profile name.
+    const unquoted = await cli(['-P', port, '-x', 'show', 'channels']);
+    assert.equal(unquoted.code, 2);
+    assert.match(unquoted.stderr, /quote it: -x "show channels"/);
   });
 
   test('-x status prints the body and exits 0', async () => {

@@ -44,6 +44,8 @@ export interface MainArgs extends ConnectionFlags {
   full: boolean;
   config?: string;
   profile?: string;
+  /** The profile came from a bare argument (fs_cli style), not --profile. */
+  profileFromArgument?: boolean;
 }
 
 export interface SimulateArgs {
@@ -189,6 +191,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     throw new UsageError(`unexpected argument: ${positionals[0]} (the profile is already given with --profile)`);
   }
   if (profile !== undefined) out.profile = nonEmpty('--profile', profile);
+  if (values.profile === undefined && positionals[0] !== undefined) out.profileFromArgument = true;
   return out;
 }
 

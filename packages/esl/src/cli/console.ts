@@ -27,7 +27,10 @@ export interface ConsoleOptions {
   /** Line editing, prompt, completion and history: stdin and stdout are terminals and not -b. */
   interactive: boolean;
   colors: Colors;
+  /** Results, replies and errors as JSON lines (--json). */
   json: boolean;
+  /** Events and log lines as JSON lines (--format json, or --json). */
+  eventsJson: boolean;
   full: boolean;
   prompt: string;
   /** Target shown in messages, e.g. "127.0.0.1:8021". */
@@ -128,10 +131,10 @@ export async function runConsole(o: ConsoleOptions): Promise<number> {
   };
 
   session.onEvent((ev: EslEvent) => {
-    writeAsync(o.json ? eventToJson(ev) : full ? formatEventFull(ev, c) : formatEventCompact(ev, c));
+    writeAsync(o.eventsJson ? eventToJson(ev) : full ? formatEventFull(ev, c) : formatEventCompact(ev, c));
   });
   session.onLog((rec: LogRecord) => {
-    writeAsync(o.json ? logRecordToJson(rec) : formatLogRecord(rec, c));
+    writeAsync(o.eventsJson ? logRecordToJson(rec) : formatLogRecord(rec, c));
   });
   session.onNotice((message) => {
     if (o.json) writeAsync(JSON.stringify({ type: 'notice', message }));
@@ -189,7 +192,7 @@ export async function runConsole(o: ConsoleOptions): Promise<number> {
       case 'exit':
         return false;
       case 'help':
-        write(consoleHelp());
+        write(o.json ? JSON.stringify({ type: 'help', text: consoleHelp() }) : consoleHelp());
         return true;
       case 'invalid':
         failures++;

@@ -96,7 +96,16 @@ async function connect(settings: Settings, io: RunIO, target: string): Promise<E
 }
 
 async function runMain(args: MainArgs, io: RunIO): Promise<number> {
-  const settings = resolveSettings(args, { env: io.env, cwd: io.cwd, home: io.home });
+  let settings: Settings;
+  try {
+    settings = resolveSettings(args, { env: io.env, cwd: io.cwd, home: io.home });
+  } catch (e) {
+    // `fs-esl -x show channels` makes "channels" look like a profile name: say what probably happened.
+    if (e instanceof UsageError && args.profileFromArgument && args.execute.length > 0 && /profile/.test(e.message)) {
+      throw new UsageError(`${e.message}; if "${args.profile}" belongs to the command, quote it: -x "${args.execute[args.execute.length - 1]} ${args.profile}"`);
+    }
+    throw e;
+  }
   const colors = makeColors(shouldUseColor(settings.color, io.stdout.isTTY === true, io.env));
   const target = `${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${settings.port}`;
 
@@ -127,6 +136,7 @@ async function runMain(args: MainArgs, io: RunIO): Promise<number> {
     interactive,
     colors,
     json: args.json,
+    eventsJson: args.format === 'json',
     full: args.full,
     prompt: colors.enabled ? `${colors.bold(colors.blue(`freeswitch@${hostLabel}>`))} ` : `freeswitch@${hostLabel}> `,
     target,
