@@ -146,6 +146,7 @@ export class CallSession extends EventEmitter {
   private lingerOn = false;
 
   private hungUpFlag = false;
+  private hangupRequested = false;
   private cause: string | undefined;
   private hangupCompleteSeen = false;
   private disposition: string | undefined;
@@ -553,7 +554,13 @@ export class CallSession extends EventEmitter {
    */
   async hangup(cause?: string, options?: CommandOptions): Promise<void> {
     if (this.hungUpFlag || this.state === 'ending' || this.state === 'ended' || this.conn.closed) return;
-    await this.command(commands.hangup(undefined, cause), 'sendmsg hangup', options);
+    this.hangupRequested = true;
+    try {
+      await this.command(commands.hangup(undefined, cause), 'sendmsg hangup', options);
+    } catch (err) {
+      this.hangupRequested = false;
+      throw err;
+    }
   }
 
   bridge(target: string, options?: CallExecuteOptions): Promise<EslEvent> {
@@ -613,6 +620,25 @@ export class CallSession extends EventEmitter {
   }
 
   // ---------------------------------------------------------------- ending
+
+  /**
+   * @internal Called by the server when the handler has settled. With the channel going down
+   * (hung up, or hangup() sent), FreeSWITCH's goodbye is let through first — the linger notice
+   * and CHANNEL_HANGUP_COMPLETE, or the disconnect notice — so listeners the handler left behind
+   * (e.g. on CHANNEL_HANGUP_COMPLETE) still get the final events; at most `lingerWait` ms.
+   * Otherwise the session ends now, and FreeSWITCH continues the dialplan.
+   */
+  handlerDone(): void {
+    if (this.state === 'ending' || this.state === 'ended') return;
+    if ((this.hungUpFlag || this.hangupRequested) && !this.conn.closed) {
+      if (this.lingerTimer === undefined) {
+        this.lingerTimer = setTimeout(() => this.finish('exit'), this.opts.lingerWait);
+        this.lingerTimer.unref();
+      }
+      return;
+    }
+    this.finish('exit');
+  }
 
   /**
    * Sends `exit` (FreeSWITCH answers `+OK bye`, sends the disconnect notice and closes) and
@@ -758,6 +784,7 @@ export class CallSession extends EventEmitter {
         this.finish('linger');
         return;
       }
+      this.clearLingerTimer();
       this.lingerTimer = setTimeout(() => this.finish('linger'), this.opts.lingerWait);
       this.lingerTimer.unref();
     } else {

@@ -249,13 +249,9 @@ export class Server extends EventEmitter {
       failed = true;
       failure = err;
     }
-    if (!failed) {
-      call.finish('exit');
-      return;
-    }
     // The caller hanging up under a pending command is how calls end, not a handler bug.
-    if (failure instanceof EslHangupError) {
-      call.finish('exit');
+    if (!failed || failure instanceof EslHangupError) {
+      call.handlerDone();
       return;
     }
     const error = failure instanceof Error ? failure : new Error(String(failure));

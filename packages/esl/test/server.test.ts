@@ -334,6 +334,49 @@ for (const mode of ['async', 'static'] as const) {
       assert.equal(e.hangupCause, 'USER_BUSY');
     });
 
+    it('a handler that hangs up and returns still lets the final events reach its listeners', async () => {
+      for (const linger of [true, false]) {
+        const seen: string[] = [];
+        let session!: CallSession;
+        let fake!: FakeCall;
+        await withServer(
+          async (call) => {
+            session = call;
+            call.on('CHANNEL_HANGUP', () => seen.push('CHANNEL_HANGUP'));
+            call.on('CHANNEL_HANGUP_COMPLETE', () => seen.push('CHANNEL_HANGUP_COMPLETE'));
+            call.on('disconnect-notice', (n: { disposition: string }) => seen.push(`notice ${n.disposition}`));
+            await call.myevents();
+            if (linger) await call.linger();
+            await call.answer();
+            await call.hangup('NORMAL_CLEARING');
+          },
+          {},
+          async (_s, port) => {
+            fake = await FakeCall.connect(port, { mode });
+            await fake.closed;
+          },
+        );
+        const end = await session.ended;
+        if (linger) {
+          assert.equal(end.reason, 'linger');
+          assert.equal(end.hangupCause, 'NORMAL_CLEARING');
+          assert.equal(fake.lines().at(-1), 'exit');
+          assert.deepEqual(
+            seen.slice(0, 3),
+            mode === 'async'
+              ? ['CHANNEL_HANGUP', 'notice linger', 'CHANNEL_HANGUP_COMPLETE']
+              : ['CHANNEL_HANGUP', 'notice linger', 'notice disconnect'],
+          );
+        } else {
+          assert.equal(end.reason, 'disconnect');
+          // CHANNEL_HANGUP may or may not make it out before FreeSWITCH flushes the queue.
+          assert.equal(seen.at(-1), 'notice disconnect');
+          assert.ok(!seen.includes('CHANNEL_HANGUP_COMPLETE'));
+          assert.ok(!fake.lines().includes('exit'));
+        }
+      }
+    });
+
     it('lingers: final events arrive, then exit; without linger the disconnect notice ends it', async () => {
       for (const linger of [true, false]) {
         const end = deferred<CallEnd>();
