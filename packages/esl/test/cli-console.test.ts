@@ -5,7 +5,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Simulator } from '../src/testing/index.js';
 import { stripAnsi } from '../src/cli/format.js';
-import { BIN, CliProcess, cleanEnv, hasStackTrace, runCli, scratchDir } from './cli-helpers.js';
+import { BIN, CliProcess, cleanEnv, closedPort, hasStackTrace, runCli, scratchDir } from './cli-helpers.js';
 
 // The console (no -x): driven as a script through a stdin pipe, and as a person would through a
 // pseudo-terminal (util-linux `script`), against the simulator.
@@ -179,6 +179,30 @@ describe('fs-esl console', () => {
       assert.equal(r.code, 6, r.stderr);
       assert.match(r.stderr, /^fs-esl: connection to 127\.0\.0\.1:\d+ lost/m);
       assert.equal(hasStackTrace(r.stderr), false);
+    } finally {
+      await p.stop('SIGKILL');
+      await own.stop();
+    }
+  });
+
+  test('-R: the console survives a server restart and goes on', async () => {
+    const fixed = await closedPort();
+    let own = await Simulator.start({ port: fixed });
+    const p = new CliProcess(['-P', String(fixed), '-R'], { env, cwd: scratch.dir });
+    try {
+      p.write('/event plain CHANNEL_ANSWER\n');
+      await p.waitFor('stdout', /\+OK event listener enabled plain\n/);
+      await own.stop();
+      await p.waitFor('stdout', /\[connection lost.*; reconnecting in \d+ ms \(attempt 1\)\]/);
+      own = await Simulator.start({ port: fixed });
+      await p.waitFor('stdout', /\[reconnected; subscriptions, filters and log level restored\]/, 10_000);
+      const uuid = await own.originate({ app: 'park' });
+      await p.waitFor('stdout', new RegExp(`CHANNEL_ANSWER uuid=${uuid}`));
+      p.write('echo again\n');
+      await p.waitFor('stdout', /^again$/m);
+      p.child.stdin!.end();
+      const r = await p.exited;
+      assert.equal(r.code, 0, r.stderr);
     } finally {
       await p.stop('SIGKILL');
       await own.stop();

@@ -38,6 +38,8 @@ export interface ConsoleOptions {
   historyFile?: string;
   /** Subscribe to log lines up to this level when the console starts. */
   logLevel?: number;
+  /** The session reconnects by itself (-R): a command failing while the link is down does not end the console. */
+  reconnect?: boolean;
   /** Reply timeout for commands, ms. */
   timeout?: number;
   /** Printed once before the first prompt (interactive only). */
@@ -284,8 +286,13 @@ export async function runConsole(o: ConsoleOptions): Promise<number> {
         keepGoing = await run(action, line.trim());
       } catch (err) {
         if (interrupted) break;
-        fatal = failure(line.trim(), err);
-        if (fatal?.exitCode === ExitCode.CONNECTION_LOST) break;
+        const f = failure(line.trim(), err);
+        if (f?.exitCode === ExitCode.CONNECTION_LOST && o.reconnect) {
+          // The client is reconnecting: the next command may well work; onEnd says when it gives up.
+        } else {
+          fatal = f ?? fatal;
+          if (f?.exitCode === ExitCode.CONNECTION_LOST) break;
+        }
       } finally {
         busy = false;
       }

@@ -137,6 +137,7 @@ async function runMain(args: MainArgs, io: RunIO): Promise<number> {
     colors,
     json: args.json,
     eventsJson: args.format === 'json',
+    reconnect: settings.reconnect,
     full: args.full,
     prompt: colors.enabled ? `${colors.bold(colors.blue(`freeswitch@${hostLabel}>`))} ` : `freeswitch@${hostLabel}> `,
     target,
