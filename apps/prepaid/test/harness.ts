@@ -386,6 +386,7 @@ export class Harness {
   async placeCall(o: PlaceCallOptions = {}): Promise<PlacedCall> {
     const uuid = randomUUID();
     const end = this.endOf(uuid);
+    end.catch(() => {}); // a test that fails earlier may never await it
     const variables: Record<string, string> = {};
     if (o.account !== undefined) variables['ccnq_account'] = o.account;
     if (o.target !== undefined) variables['target'] = o.target;
@@ -400,11 +401,30 @@ export class Harness {
     return { uuid, end };
   }
 
-  /** The final report of a call (resolves when the server ends it). */
-  endOf(uuid: string): Promise<CallReport> {
+  /**
+   * The final report of a call (resolves when the server ends it). Rejects after `timeoutMs` with
+   * what is known about the call, so a stuck call fails its test instead of hanging the run.
+   */
+  endOf(uuid: string, timeoutMs = 30_000): Promise<CallReport> {
     const done = this.finished.get(uuid);
     if (done) return Promise.resolve(done);
-    return new Promise((resolve) => this.waiting.set(uuid, resolve));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(uuid);
+        const last = this.reports.get(uuid)?.at(-1);
+        reject(
+          new Error(
+            `call ${uuid} did not end within ${timeoutMs} ms; last report ${JSON.stringify(last)}; ` +
+              `commands ${JSON.stringify(this.commandsFor(uuid))}; log:\n${this.logLines(uuid).join('\n')}`,
+          ),
+        );
+      }, timeoutMs);
+      timer.unref();
+      this.waiting.set(uuid, (report) => {
+        clearTimeout(timer);
+        resolve(report);
+      });
+    });
   }
 
   /** Forget a call's final report, to wait for the end of its next socket session. */
@@ -419,6 +439,8 @@ export class Harness {
     for (;;) {
       const match = (this.reports.get(uuid) ?? []).find(predicate);
       if (match) return match;
+      const ended = this.finished.get(uuid);
+      if (ended) throw new Error(`call ${uuid} ended (${ended.outcome}: ${ended.detail}) before reaching the expected state`);
       if (Date.now() - started > timeoutMs) throw new Error(`call ${uuid} never matched the expected state`);
       await sleep(5);
     }
