@@ -203,3 +203,17 @@ test('event queue overflow: more than 500 lost events kill the listener with a n
   assert.equal(notice.bodyText, 'killed listener because of lost events\n');
   assert.equal(w.events().length, 0);
 });
+
+test('pauseListening / resumeListening: refused while paused, same port afterwards', async (t) => {
+  const sim = await startSim(t);
+  const port = sim.port;
+  const w = await Wire.login(sim);
+  await sim.pauseListening();
+  await assert.rejects(Wire.connect(port), /ECONNREFUSED/);
+  assert.equal((await w.command('api echo still here')).bodyText, 'still here', 'existing connections live on');
+  await sim.resumeListening();
+  assert.equal(sim.port, port);
+  const w2 = await Wire.login(sim);
+  w2.close();
+  w.close();
+});

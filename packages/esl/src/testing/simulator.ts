@@ -154,7 +154,9 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements SimCore 
   readonly globalVars = new Map<string, string>();
   readonly dtmfListeners = new Map<Channel, () => void>();
 
-  private readonly server: net.Server;
+  private server: net.Server;
+  private listening = true;
+  private boundPort = 0;
   private readonly conns = new Set<Connection>();
   private readonly chans = new Map<string, Channel>();
   private readonly loopbackPeers = new Map<Channel, Channel>();
@@ -199,16 +201,45 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements SimCore 
         resolve();
       });
     });
+    sim.boundPort = (sim.server.address() as net.AddressInfo).port;
     if (sim.options.heartbeatIntervalMs > 0) {
       sim.stopHeartbeat = sim.timers.every(() => sim.fireHeartbeat(), sim.options.heartbeatIntervalMs);
     }
     return sim;
   }
 
-  /** The listening port. */
+  /** The listening port (kept while the listener is paused). */
   get port(): number {
-    const addr = this.server.address();
-    return typeof addr === 'object' && addr !== null ? addr.port : this.options.port;
+    return this.boundPort;
+  }
+
+  /**
+   * Stops accepting inbound connections (new clients get "connection refused") without touching
+   * existing ones; with {@link dropConnections} this simulates a switch that went away.
+   */
+  async pauseListening(): Promise<void> {
+    if (!this.listening || this.isStopped) return;
+    this.listening = false;
+    // server.close() frees the port at once; its callback would wait for every open connection.
+    const closing = this.server;
+    await new Promise<void>((resolve) => {
+      closing.close();
+      setImmediate(resolve);
+    });
+  }
+
+  /** Listens again on the same host and port after {@link pauseListening}. */
+  async resumeListening(): Promise<void> {
+    if (this.listening || this.isStopped) return;
+    this.server = net.createServer((socket) => this.accept(socket));
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.boundPort, this.options.host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    this.listening = true;
   }
 
   /** The listening address. */
@@ -477,7 +508,8 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements SimCore 
     for (const c of [...this.conns]) c.close(true);
     this.timers.clear();
     for (const ch of this.chans.values()) ch.poke();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    if (this.listening) await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.listening = false;
     this.chans.clear();
     this.removeAllListeners();
   }
