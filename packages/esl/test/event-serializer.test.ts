@@ -98,7 +98,7 @@ function takeXmlApart(body: Buffer): { headers: Array<[string, string]>; body: s
   return { headers, body: evBody };
 }
 
-test('plain: every event in plain.bin re-serializes byte-exactly', () => {
+test('plain: every event in plain.bin re-serializes byte-exactly', { timeout: 20_000 }, () => {
   const frames = eventFrames('plain.bin', 'text/event-plain');
   assert.equal(frames.length, 142);
   for (const f of frames) {
@@ -107,7 +107,7 @@ test('plain: every event in plain.bin re-serializes byte-exactly', () => {
   }
 });
 
-test('plain: the CUSTOM event echoed by sendevent (two Content-Length lines) re-serializes byte-exactly', () => {
+test('plain: the CUSTOM event echoed by sendevent (two Content-Length lines) re-serializes byte-exactly', { timeout: 20_000 }, () => {
   const frames = eventFrames('misc.bin', 'text/event-plain');
   assert.equal(frames.length, 2);
   for (const f of frames) {
@@ -119,7 +119,7 @@ test('plain: the CUSTOM event echoed by sendevent (two Content-Length lines) re-
   assert.equal(custom.body, 'hello from misc_capture\nline two\n');
 });
 
-test('json: every event in json.bin re-serializes byte-exactly (UTF-8 raw, duplicate keys kept)', () => {
+test('json: every event in json.bin re-serializes byte-exactly (UTF-8 raw, duplicate keys kept)', { timeout: 20_000 }, () => {
   const frames = eventFrames('json.bin', 'text/event-json');
   assert.equal(frames.length, 142);
   for (const f of frames) {
@@ -129,7 +129,7 @@ test('json: every event in json.bin re-serializes byte-exactly (UTF-8 raw, dupli
   assert.ok(frames.some((f) => f.body!.includes(Buffer.from('Jürgen Ünal'))));
 });
 
-test('xml: every event in xml.bin re-serializes byte-exactly', () => {
+test('xml: every event in xml.bin re-serializes byte-exactly', { timeout: 20_000 }, () => {
   const frames = eventFrames('xml.bin', 'text/event-xml');
   assert.equal(frames.length, 144);
   for (const f of frames) {
@@ -138,7 +138,7 @@ test('xml: every event in xml.bin re-serializes byte-exactly', () => {
   }
 });
 
-test('outer event frame: Content-Length (bytes) before Content-Type, as in the captures', () => {
+test('outer event frame: Content-Length (bytes) before Content-Type, as in the captures', { timeout: 20_000 }, () => {
   const data = fs.readFileSync(path.join(fixturesDir(), 'json.bin'));
   const frames = parseFrames(data).filter((f) => f.contentType === 'text/event-json');
   const f = frames.find((fr) => fr.body!.includes(Buffer.from('Jürgen')))!;
@@ -148,7 +148,7 @@ test('outer event frame: Content-Length (bytes) before Content-Type, as in the c
   assert.deepEqual(bytes, data.subarray(start, start + bytes.length));
 });
 
-test('plain encoding rules: unsafe characters, _undef_, the %XX quirk, bodies', () => {
+test('plain encoding rules: unsafe characters, _undef_, the %XX quirk, bodies', { timeout: 20_000 }, () => {
   assert.equal(serializeEventPlain([['A', 'a b:c;d<e>f?g@h[i]j^k`l{m|n}o"p#q&r+s=t%u\\v\r\nw']]),
     'A: a%20b%3Ac%3Bd%3Ce%3Ef%3Fg%40h%5Bi%5Dj%5Ek%60l%7Bm%7Cn%7Do%22p%23q%26r%2Bs%3Dt%25u%5Cv%0D%0Aw\n\n');
   assert.equal(serializeEventPlain([['Keep', "/,'*()!$-._~"]]), "Keep: /,'*()!$-._~\n\n");
@@ -159,13 +159,13 @@ test('plain encoding rules: unsafe characters, _undef_, the %XX quirk, bodies', 
   assert.equal(serializeEventPlain([['Arr', ['a', 'b c']]]), 'Arr: ARRAY%3A%3Aa%7C%3Ab%20c\n\n');
 });
 
-test('json rules: arrays, ARRAY:: values, empty body still adds Content-Length/_body, escapes', () => {
+test('json rules: arrays, ARRAY:: values, empty body still adds Content-Length/_body, escapes', { timeout: 20_000 }, () => {
   assert.equal(serializeEventJson([['A', ['x', 'y']], ['B', 'ARRAY::1|:2'], ['C', 'q"\\\n\u0001']], ''),
     '{"A":["x","y"],"B":"ARRAY::1|:2","C":"q\\"\\\\\\n\\u0001","Content-Length":"0","_body":""}');
   assert.equal(serializeEventJson([['A', 'b']]), '{"A":"b"}');
 });
 
-test('xml rules: escaping, array headers, body indentation', () => {
+test('xml rules: escaping, array headers, body indentation', { timeout: 20_000 }, () => {
   assert.equal(serializeEventXml([['A', 'x&y'], ['Arr', 'ARRAY::1|:2']], 'a<b>&é\r\n'),
     '<event>\n  <headers>\n    <A>x%26y</A>\n    <Arr>1</Arr>\n    <Arr>2</Arr>\n  </headers>\n' +
     '  <Content-Length>9</Content-Length>\n  <body>a&lt;b&gt;&amp;&#xE9;&#xD;\n  </body>\n</event>\n');

@@ -5,7 +5,7 @@ import { OutboundServer, Wire, delay, startSim, until } from './simulator-helper
 
 const of = (uuid: string) => (e: EslEvent): boolean => e.uniqueId === uuid;
 
-test('api originate sim/… &park: blocks until answer, +OK <uuid>, the A-leg event sequence', async (t) => {
+test('api originate sim/… &park: blocks until answer, +OK <uuid>, the A-leg event sequence', { timeout: 20_000 }, async (t) => {
   const sim = await startSim(t);
   const w = await Wire.login(sim);
   await w.command('event plain ALL');
@@ -32,7 +32,7 @@ test('api originate sim/… &park: blocks until answer, +OK <uuid>, the A-leg ev
   w.close();
 });
 
-test('api originate failures: busy, reject, no answer, unknown endpoint, usage', async (t) => {
+test('api originate failures: busy, reject, no answer, unknown endpoint, usage', { timeout: 20_000 }, async (t) => {
   const sim = await startSim(t, { timeScale: 0.01, farEnds: { '2000': { busy: true } } });
   const w = await Wire.login(sim);
   assert.equal((await w.command('api originate sim/2000 &park')).bodyText, '-ERR USER_BUSY\n');
@@ -46,7 +46,7 @@ test('api originate failures: busy, reject, no answer, unknown endpoint, usage',
   w.close();
 });
 
-test('api originate to an extension runs the dialplan; bgapi originate reports via BACKGROUND_JOB', async (t) => {
+test('api originate to an extension runs the dialplan; bgapi originate reports via BACKGROUND_JOB', { timeout: 20_000 }, async (t) => {
   const sim = await startSim(t, { dialplan: { '5000': { actions: ['set reached=5000', 'park'] } } });
   const w = await Wire.login(sim);
   await w.command('event plain BACKGROUND_JOB CHANNEL_EXECUTE');
@@ -64,7 +64,7 @@ test('api originate to an extension runs the dialplan; bgapi originate reports v
   w.close();
 });
 
-test('loopback: two legs, B runs the dialplan, answer and hangup cross over', async (t) => {
+test('loopback: two legs, B runs the dialplan, answer and hangup cross over', { timeout: 20_000 }, async (t) => {
   const sim = await startSim(t, { dialplan: { '600': { actions: ['answer', 'park'] } } });
   const w = await Wire.login(sim);
   await w.command('event plain CHANNEL_ANSWER CHANNEL_HANGUP_COMPLETE');
@@ -80,7 +80,7 @@ test('loopback: two legs, B runs the dialplan, answer and hangup cross over', as
   w.close();
 });
 
-test('sim.originate: outbound to a far end that answers then hangs up; hangup variables', async (t) => {
+test('sim.originate: outbound to a far end that answers then hangs up; hangup variables', { timeout: 20_000 }, async (t) => {
   const sim = await startSim(t);
   const created: string[] = [];
   sim.on('channelCreate', (c) => created.push(c.uuid));
@@ -100,7 +100,7 @@ test('sim.originate: outbound to a far end that answers then hangs up; hangup va
   assert.equal(sim.getChannel(uuid), undefined);
 });
 
-test('sim.originate busy / noAnswer leave no channel behind', async (t) => {
+test('sim.originate busy / noAnswer leave no channel behind', { timeout: 20_000 }, async (t) => {
   const sim = await startSim(t, { timeScale: 0.01 });
   const causes: string[] = [];
   sim.on('event', (e) => {
@@ -112,7 +112,7 @@ test('sim.originate busy / noAnswer leave no channel behind', async (t) => {
   assert.deepEqual(causes.sort(), ['NO_ANSWER', 'USER_BUSY']);
 });
 
-test('inbound call: hangupAfterMs, unanswered; no route → NO_ROUTE_DESTINATION', async (t) => {
+test('inbound call: hangupAfterMs, unanswered; no route → NO_ROUTE_DESTINATION', { timeout: 20_000 }, async (t) => {
   const sim = await startSim(t);
   const uuid = await sim.originate({ direction: 'inbound', app: 'park', hangupAfterMs: 20 });
   const info = sim.getChannel(uuid)!;
@@ -129,7 +129,7 @@ test('inbound call: hangupAfterMs, unanswered; no route → NO_ROUTE_DESTINATION
   assert.equal(ends.get(u2), 'NO_ROUTE_DESTINATION');
 });
 
-test('api channel commands: uuid_getvar/setvar/answer/kill, show channels, show calls, hupall', async (t) => {
+test('api channel commands: uuid_getvar/setvar/answer/kill, show channels, show calls, hupall', { timeout: 20_000 }, async (t) => {
   const sim = await startSim(t);
   const w = await Wire.login(sim);
   const uuid = await sim.originate({ direction: 'inbound', app: 'park', destination: '1234' });
@@ -179,7 +179,7 @@ function execute(app: string, arg?: string, extra: Record<string, string> = {}):
   return text;
 }
 
-test('sendmsg execute: answer, set, export, playback (PLAYBACK events, variables), sleep, hangup with cause', async (t) => {
+test('sendmsg execute: answer, set, export, playback (PLAYBACK events, variables), sleep, hangup with cause', { timeout: 20_000 }, async (t) => {
   const { w, uuid } = await controlled(t);
   await w.command('event plain PLAYBACK_START PLAYBACK_STOP');
   // Each waits for the previous one: queued messages would otherwise run nested inside playback.
@@ -206,7 +206,7 @@ test('sendmsg execute: answer, set, export, playback (PLAYBACK events, variables
   assert.equal(hangup.uniqueId, uuid);
 });
 
-test('sendmsg execute: Event-UUID, text/plain body as argument, ${var} expansion, unicast ignored', async (t) => {
+test('sendmsg execute: Event-UUID, text/plain body as argument, ${var} expansion, unicast ignored', { timeout: 20_000 }, async (t) => {
   const { w } = await controlled(t);
   await w.command(execute('set', 'who=world'));
   const body = 'multi=line\nvalue';
@@ -224,7 +224,7 @@ test('sendmsg execute: Event-UUID, text/plain body as argument, ${var} expansion
   assert.equal(completes[3]!.application, 'log');
 });
 
-test('sendmsg loops: repeats with current_loop/total_loops; a run under 0.5 s stops the loop', async (t) => {
+test('sendmsg loops: repeats with current_loop/total_loops; a run under 0.5 s stops the loop', { timeout: 20_000 }, async (t) => {
   const { w } = await controlled(t);
   await w.command(execute('playback', 'silence_stream://600', { loops: '3' }));
   await w.count((e) => e.name === 'CHANNEL_EXECUTE_COMPLETE' && e.application === 'playback', 3);
@@ -238,7 +238,7 @@ test('sendmsg loops: repeats with current_loop/total_loops; a run under 0.5 s st
   ]);
 });
 
-test('without event-lock a queued message runs nested inside playback; with event-lock it waits', async (t) => {
+test('without event-lock a queued message runs nested inside playback; with event-lock it waits', { timeout: 20_000 }, async (t) => {
   const { w } = await controlled(t);
   await w.command(execute('playback', 'silence_stream://2000'));
   await w.event((e) => e.name === 'CHANNEL_EXECUTE' && e.application === 'playback');
@@ -255,7 +255,7 @@ test('without event-lock a queued message runs nested inside playback; with even
   assert.deepEqual(order2, ['START:playback', '_COMPLETE:playback', 'START:set', '_COMPLETE:set']);
 });
 
-test('sendmsg to another channel by UUID from an inbound connection; uuid_break ends playback', async (t) => {
+test('sendmsg to another channel by UUID from an inbound connection; uuid_break ends playback', { timeout: 20_000 }, async (t) => {
   const sim = await startSim(t, { timeScale: 1 });
   const w = await Wire.login(sim);
   const uuid = await sim.originate({ app: 'park' });
@@ -272,7 +272,7 @@ test('sendmsg to another channel by UUID from an inbound connection; uuid_break 
   w.close();
 });
 
-test('bridge to a simulated far end: answer-after/hangup-after, CHANNEL_BRIDGE/UNBRIDGE, caller continues', async (t) => {
+test('bridge to a simulated far end: answer-after/hangup-after, CHANNEL_BRIDGE/UNBRIDGE, caller continues', { timeout: 20_000 }, async (t) => {
   const { w, uuid } = await controlled(t);
   await w.command('event plain CHANNEL_BRIDGE CHANNEL_UNBRIDGE');
   await w.command(execute('bridge', 'sim/2000/answer-after-20/hangup-after-40'));
@@ -289,7 +289,7 @@ test('bridge to a simulated far end: answer-after/hangup-after, CHANNEL_BRIDGE/U
   assert.equal(done.answerState, 'answered', 'the caller is still up after the far end hung up');
 });
 
-test('bridge failures: busy hangs the caller up; NO_ANSWER continues; continue_on_fail', async (t) => {
+test('bridge failures: busy hangs the caller up; NO_ANSWER continues; continue_on_fail', { timeout: 20_000 }, async (t) => {
   const { w, uuid } = await controlled(t, { farEnds: { '3000': { noAnswer: true } } });
   await w.command(execute('bridge', '{originate_timeout=1}sim/3000'));
   const c1 = await w.event((e) => e.name === 'CHANNEL_EXECUTE_COMPLETE' && e.application === 'bridge');
@@ -306,7 +306,7 @@ test('bridge failures: busy hangs the caller up; NO_ANSWER continues; continue_o
   assert.equal(h.hangupCause, 'USER_BUSY');
 });
 
-test('play_and_get_digits with scripted DTMF; DTMF events; timeout path', async (t) => {
+test('play_and_get_digits with scripted DTMF; DTMF events; timeout path', { timeout: 20_000 }, async (t) => {
   const { sim, w, uuid } = await controlled(t, {}, { dtmf: '12#' });
   await w.command(execute('play_and_get_digits', '1 4 2 3000 # silence_stream://500 silence_stream://200 pin \\d+'));
   const c = await w.event((e) => e.name === 'CHANNEL_EXECUTE_COMPLETE' && e.application === 'play_and_get_digits');
@@ -326,7 +326,7 @@ test('play_and_get_digits with scripted DTMF; DTMF events; timeout path', async 
   assert.equal(c3.variable('read_result'), 'timeout');
 });
 
-test('pre_answer, echo and park; an application that needs media pre-answers an inbound call', async (t) => {
+test('pre_answer, echo and park; an application that needs media pre-answers an inbound call', { timeout: 20_000 }, async (t) => {
   const { w } = await controlled(t);
   await w.command(execute('playback', 'silence_stream://100'));
   const early = await w.event((e) => e.name === 'CHANNEL_PROGRESS_MEDIA');
@@ -339,7 +339,7 @@ test('pre_answer, echo and park; an application that needs media pre-answers an 
   assert.equal(done.hangupCause, 'NORMAL_CLEARING');
 });
 
-test('async: true in sync mode queues instead of running inline', async (t) => {
+test('async: true in sync mode queues instead of running inline', { timeout: 20_000 }, async (t) => {
   const app = await OutboundServer.start();
   t.after(() => app.stop());
   const sim = await startSim(t, { timeScale: 0.02 });
@@ -360,7 +360,7 @@ test('async: true in sync mode queues instead of running inline', async (t) => {
   w.close();
 });
 
-test('inbound myevents <uuid> binds the session; divert_events; sendevent with Unique-ID goes to the session', async (t) => {
+test('inbound myevents <uuid> binds the session; divert_events; sendevent with Unique-ID goes to the session', { timeout: 20_000 }, async (t) => {
   const sim = await startSim(t);
   const uuid = await sim.originate({ app: 'park' });
   const other = await sim.originate({ app: 'park' });
@@ -383,7 +383,7 @@ test('inbound myevents <uuid> binds the session; divert_events; sendevent with U
   s.close();
 });
 
-test('bgapi from an outbound session carries Job-Owner-UUID and reaches myevents', async (t) => {
+test('bgapi from an outbound session carries Job-Owner-UUID and reaches myevents', { timeout: 20_000 }, async (t) => {
   const { w, uuid } = await controlled(t);
   await w.command('event plain BACKGROUND_JOB');
   await w.command('bgapi echo hi');
@@ -392,7 +392,7 @@ test('bgapi from an outbound session carries Job-Owner-UUID and reaches myevents
   assert.equal(ev.body, 'hi');
 });
 
-test('log lines from the call reach log subscribers; sim.log and the on("log") hook', async (t) => {
+test('log lines from the call reach log subscribers; sim.log and the on("log") hook', { timeout: 20_000 }, async (t) => {
   const sim = await startSim(t);
   const w = await Wire.login(sim);
   await w.command('log INFO');
@@ -408,7 +408,7 @@ test('log lines from the call reach log subscribers; sim.log and the on("log") h
   w.close();
 });
 
-test('registerApi, setApiOutput, registerApp', async (t) => {
+test('registerApi, setApiOutput, registerApp', { timeout: 20_000 }, async (t) => {
   const sim = await startSim(t);
   sim.registerApi('my_cmd', (arg) => `got ${arg}\n`);
   sim.setApiOutput('status', 'overridden\n');
@@ -426,7 +426,7 @@ test('registerApi, setApiOutput, registerApp', async (t) => {
   w.close();
 });
 
-test('uuid_bridge links two parked calls; hanging one up ends both', async (t) => {
+test('uuid_bridge links two parked calls; hanging one up ends both', { timeout: 20_000 }, async (t) => {
   const sim = await startSim(t);
   const w = await Wire.login(sim);
   await w.command('event plain CHANNEL_BRIDGE CHANNEL_UNBRIDGE CHANNEL_HANGUP');
@@ -445,7 +445,7 @@ test('uuid_bridge links two parked calls; hanging one up ends both', async (t) =
   w.close();
 });
 
-test('uuid_transfer moves a parked call to another extension; xferext replaces the extension', async (t) => {
+test('uuid_transfer moves a parked call to another extension; xferext replaces the extension', { timeout: 20_000 }, async (t) => {
   const sim = await startSim(t, { dialplan: { '8000': { actions: ['set moved=yes', 'park'] } } });
   const w = await Wire.login(sim);
   await w.command('event plain CHANNEL_EXECUTE');

@@ -67,7 +67,7 @@ function nonEventFrames(frames: Frame[]): string[] {
 }
 
 for (const format of ['plain', 'json', 'xml'] as const) {
-  test(`fidelity ${format}.bin: event ALL, 3x bgapi originate loopback &park, api hupall`, async (t) => {
+  test(`fidelity ${format}.bin: event ALL, 3x bgapi originate loopback &park, api hupall`, { timeout: 20_000 }, async (t) => {
     const sim = await startSim(t, { timeScale: 0.01 });
     const w = await Wire.login(sim);
     await w.command(`event ${format} ALL`);
@@ -108,7 +108,7 @@ for (const format of ['plain', 'json', 'xml'] as const) {
   });
 }
 
-test('fidelity xml.bin: HEARTBEAT and RE_SCHEDULE shapes (heartbeat enabled)', async (t) => {
+test('fidelity xml.bin: HEARTBEAT and RE_SCHEDULE shapes (heartbeat enabled)', { timeout: 20_000 }, async (t) => {
   const sim = await startSim(t, { heartbeatIntervalMs: 20 });
   const w = await Wire.login(sim);
   await w.command('event xml HEARTBEAT RE_SCHEDULE');
@@ -134,7 +134,7 @@ function transcriptCommands(name: string): string[] {
     .map((l) => JSON.parse(l.slice(9)) as string);
 }
 
-test('fidelity misc.bin: every command of misc-transcript.txt gets the same reply', async (t) => {
+test('fidelity misc.bin: every command of misc-transcript.txt gets the same reply', { timeout: 20_000 }, async (t) => {
   const sim = await startSim(t);
   const w = await Wire.connect(sim.port);
   await w.next();
@@ -172,7 +172,7 @@ test('fidelity misc.bin: every command of misc-transcript.txt gets the same repl
   }
 });
 
-test('fidelity misc-badauth.bin: byte-identical', async (t) => {
+test('fidelity misc-badauth.bin: byte-identical', { timeout: 20_000 }, async (t) => {
   const sim = await startSim(t);
   const w = await Wire.connect(sim.port);
   await w.next();
@@ -181,7 +181,7 @@ test('fidelity misc-badauth.bin: byte-identical', async (t) => {
   assert.deepEqual(w.raw, fixture('misc-badauth.bin'));
 });
 
-test('fidelity outbound.bin: connect reply, myevents/linger/playback, uuid_kill, linger notice', async (t) => {
+test('fidelity outbound.bin: connect reply, myevents/linger/playback, uuid_kill, linger notice', { timeout: 20_000 }, async (t) => {
   const app = await OutboundServer.start();
   t.after(() => app.stop());
   const sim = await startSim(t, { timeScale: 0.01, dialplan: { '7001': { socket: `127.0.0.1:${app.port} async full` } } });

@@ -221,7 +221,7 @@ export function fixturesDir(): string {
   return path.join(path.dirname(dir), '..', 'shared', 'fixtures');
 }
 
-test('wire helper: the simulator greets with auth/request and nothing else', async (t) => {
+test('wire helper: the simulator greets with auth/request and nothing else', { timeout: 20_000 }, async (t) => {
   const sim = await startSim(t);
   const w = await Wire.connect(sim.port);
   const first = await w.next();

@@ -4,7 +4,7 @@ import { Wire, delay, startSim } from './simulator-helpers.test.js';
 
 const GOODBYE = 'Disconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n';
 
-test('auth: right password is accepted, byte-exact reply', async (t) => {
+test('auth: right password is accepted, byte-exact reply', { timeout: 20_000 }, async (t) => {
   const sim = await startSim(t, { password: 'secret' });
   const w = await Wire.connect(sim.port);
   await w.next();
@@ -14,7 +14,7 @@ test('auth: right password is accepted, byte-exact reply', async (t) => {
   w.close();
 });
 
-test('auth: wrong password gets -ERR invalid, the disconnect notice and a close', async (t) => {
+test('auth: wrong password gets -ERR invalid, the disconnect notice and a close', { timeout: 20_000 }, async (t) => {
   const sim = await startSim(t);
   const w = await Wire.connect(sim.port);
   await w.next();
@@ -26,7 +26,7 @@ test('auth: wrong password gets -ERR invalid, the disconnect notice and a close'
   );
 });
 
-test('before auth only auth/userauth/exit work; api gets -ERR command not found and the socket stays open', async (t) => {
+test('before auth only auth/userauth/exit work; api gets -ERR command not found and the socket stays open', { timeout: 20_000 }, async (t) => {
   const sim = await startSim(t);
   const w = await Wire.connect(sim.port);
   await w.next();
@@ -37,7 +37,7 @@ test('before auth only auth/userauth/exit work; api gets -ERR command not found 
   w.close();
 });
 
-test('userauth user@domain:pass with allowed lists; permission checks; bad user closes', async (t) => {
+test('userauth user@domain:pass with allowed lists; permission checks; bad user closes', { timeout: 20_000 }, async (t) => {
   const sim = await startSim(t, {
     users: { 'bob@example.com': { password: 'pw', allowedEvents: 'CHANNEL_ANSWER,CUSTOM,app::one', allowedApi: 'status,bgapi', allowedLog: false } },
   });
@@ -76,7 +76,7 @@ test('userauth user@domain:pass with allowed lists; permission checks; bad user 
   await w3.waitClosed();
 });
 
-test('ACL: a denied peer gets text/rude-rejection, then the disconnect notice', async (t) => {
+test('ACL: a denied peer gets text/rude-rejection, then the disconnect notice', { timeout: 20_000 }, async (t) => {
   const sim = await startSim(t, { acl: ['10.0.0.0/8'] });
   const w = await Wire.connect(sim.port);
   await w.waitClosed();
@@ -90,7 +90,7 @@ test('ACL: a denied peer gets text/rude-rejection, then the disconnect notice', 
   w2.close();
 });
 
-test('exit: +OK bye, disconnect notice, close; commands match by case-insensitive prefix', async (t) => {
+test('exit: +OK bye, disconnect notice, close; commands match by case-insensitive prefix', { timeout: 20_000 }, async (t) => {
   const sim = await startSim(t);
   const w = await Wire.login(sim);
   assert.equal((await w.command('EVENTS plain CHANNEL_CREATE')).get('Reply-Text'), '+OK event listener enabled plain');
@@ -101,7 +101,7 @@ test('exit: +OK bye, disconnect notice, close; commands match by case-insensitiv
   assert.ok(text.endsWith(`Content-Type: command/reply\nReply-Text: +OK bye\n\nContent-Type: text/disconnect-notice\nContent-Length: 67\n\n${GOODBYE}`));
 });
 
-test('api: output, unknown command, empty output, API event after the reply', async (t) => {
+test('api: output, unknown command, empty output, API event after the reply', { timeout: 20_000 }, async (t) => {
   const sim = await startSim(t);
   const w = await Wire.login(sim);
   await w.command('event plain API');
@@ -123,7 +123,7 @@ test('api: output, unknown command, empty output, API event after the reply', as
   w.close();
 });
 
-test('bgapi: own and client Job-UUID, reply headers, BACKGROUND_JOB after the reply', async (t) => {
+test('bgapi: own and client Job-UUID, reply headers, BACKGROUND_JOB after the reply', { timeout: 20_000 }, async (t) => {
   const sim = await startSim(t);
   const w = await Wire.login(sim);
   await w.command('event plain BACKGROUND_JOB');
@@ -147,7 +147,7 @@ test('bgapi: own and client Job-UUID, reply headers, BACKGROUND_JOB after the re
   w.close();
 });
 
-test('events: formats, CUSTOM subclasses, nixevent, noevents, myevents errors', async (t) => {
+test('events: formats, CUSTOM subclasses, nixevent, noevents, myevents errors', { timeout: 20_000 }, async (t) => {
   const sim = await startSim(t);
   const w = await Wire.login(sim);
   assert.equal((await w.command('event json')).get('Reply-Text'), '-ERR no keywords supplied');
@@ -178,7 +178,7 @@ test('events: formats, CUSTOM subclasses, nixevent, noevents, myevents errors', 
   w.close();
 });
 
-test('ALL then nixevent one type keeps every other type', async (t) => {
+test('ALL then nixevent one type keeps every other type', { timeout: 20_000 }, async (t) => {
   const sim = await startSim(t);
   const w = await Wire.login(sim);
   await w.command('event plain ALL');
@@ -191,7 +191,7 @@ test('ALL then nixevent one type keeps every other type', async (t) => {
   w.close();
 });
 
-test('filters: add, delete, negative, regex, only-negative delivers nothing', async (t) => {
+test('filters: add, delete, negative, regex, only-negative delivers nothing', { timeout: 20_000 }, async (t) => {
   const sim = await startSim(t);
   const w = await Wire.login(sim);
   await w.command('event plain CUSTOM f::t');
@@ -216,7 +216,7 @@ test('filters: add, delete, negative, regex, only-negative delivers nothing', as
   w.close();
 });
 
-test('sendevent: reply, echo to subscribers with Command and client headers first', async (t) => {
+test('sendevent: reply, echo to subscribers with Command and client headers first', { timeout: 20_000 }, async (t) => {
   const sim = await startSim(t);
   const w = await Wire.login(sim);
   await w.command('event plain CUSTOM test::demo');
@@ -233,7 +233,7 @@ test('sendevent: reply, echo to subscribers with Command and client headers firs
   w.close();
 });
 
-test('log: log/data frames with level filtering; nolog', async (t) => {
+test('log: log/data frames with level filtering; nolog', { timeout: 20_000 }, async (t) => {
   const sim = await startSim(t);
   const w = await Wire.login(sim);
   assert.equal((await w.command('log 7')).get('Reply-Text'), '+OK log level 7 [7]');
@@ -253,7 +253,7 @@ test('log: log/data frames with level filtering; nolog', async (t) => {
   w.close();
 });
 
-test('replies keep command order when commands are pipelined', async (t) => {
+test('replies keep command order when commands are pipelined', { timeout: 20_000 }, async (t) => {
   const sim = await startSim(t);
   const w = await Wire.login(sim);
   w.send('api echo 1\n\nbgapi echo 2\n\napi echo 3\n\nevent plain CUSTOM\n\napi echo 4\n\n');
@@ -262,7 +262,7 @@ test('replies keep command order when commands are pipelined', async (t) => {
   w.close();
 });
 
-test('no events are written while a command is half received', async (t) => {
+test('no events are written while a command is half received', { timeout: 20_000 }, async (t) => {
   const sim = await startSim(t);
   const w = await Wire.login(sim);
   await w.command('event plain CUSTOM');

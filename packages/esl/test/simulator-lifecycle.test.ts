@@ -6,7 +6,7 @@ import { OutboundServer, Wire, delay, startSim } from './simulator-helpers.test.
 
 const GOODBYE = 'Disconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n';
 
-test('start: 127.0.0.1 and an OS-chosen port by default; connections count', async (t) => {
+test('start: 127.0.0.1 and an OS-chosen port by default; connections count', { timeout: 20_000 }, async (t) => {
   const sim = await startSim(t);
   assert.equal(sim.host, '127.0.0.1');
   assert.ok(sim.port > 0);
@@ -21,7 +21,7 @@ test('start: 127.0.0.1 and an OS-chosen port by default; connections count', asy
   b.close();
 });
 
-test('dropConnections: abrupt (no notice) or with the shutdown notice; new connections still accepted', async (t) => {
+test('dropConnections: abrupt (no notice) or with the shutdown notice; new connections still accepted', { timeout: 20_000 }, async (t) => {
   const sim = await startSim(t);
   const a = await Wire.login(sim);
   sim.dropConnections();
@@ -37,7 +37,7 @@ test('dropConnections: abrupt (no notice) or with the shutdown notice; new conne
   c.close();
 });
 
-test('first-command timer: an idle inbound connection gets the disconnect notice and is closed', async (t) => {
+test('first-command timer: an idle inbound connection gets the disconnect notice and is closed', { timeout: 20_000 }, async (t) => {
   const sim = await startSim(t, { firstCommandTimeoutMs: 50 });
   const w = await Wire.connect(sim.port);
   await w.waitClosed();
@@ -51,7 +51,7 @@ test('first-command timer: an idle inbound connection gets the disconnect notice
   w2.close();
 });
 
-test('first-command timer on an outbound socket: notice, close, the dialplan goes on', async (t) => {
+test('first-command timer on an outbound socket: notice, close, the dialplan goes on', { timeout: 20_000 }, async (t) => {
   const app = await OutboundServer.start();
   t.after(() => app.stop());
   const sim = await startSim(t, { firstCommandTimeoutMs: 50, dialplan: { '7001': { socket: `127.0.0.1:${app.port} async full`, actions: ['set went_on=1'] } } });
@@ -68,7 +68,7 @@ test('first-command timer on an outbound socket: notice, close, the dialplan goe
   assert.equal(ev.get('Hangup-Cause'), 'NORMAL_CLEARING');
 });
 
-test('linger <secs>: events keep coming after hangup, then disconnect after the linger time', async (t) => {
+test('linger <secs>: events keep coming after hangup, then disconnect after the linger time', { timeout: 20_000 }, async (t) => {
   const app = await OutboundServer.start();
   t.after(() => app.stop());
   const sim = await startSim(t);
@@ -90,7 +90,7 @@ test('linger <secs>: events keep coming after hangup, then disconnect after the 
   assert.equal(sim.getChannel(uuid), undefined);
 });
 
-test('nolinger after linger: back to disconnect at hangup', async (t) => {
+test('nolinger after linger: back to disconnect at hangup', { timeout: 20_000 }, async (t) => {
   const app = await OutboundServer.start();
   t.after(() => app.stop());
   const sim = await startSim(t);
@@ -104,7 +104,7 @@ test('nolinger after linger: back to disconnect at hangup', async (t) => {
   assert.deepEqual(w.frames.filter((f) => f.contentType === 'text/disconnect-notice').map((f) => f.get('Content-Disposition')), ['disconnect']);
 });
 
-test('PRIVATE_COMMAND: fired for queued messages once media flows, with the message headers', async (t) => {
+test('PRIVATE_COMMAND: fired for queued messages once media flows, with the message headers', { timeout: 20_000 }, async (t) => {
   const sim = await startSim(t);
   const w = await Wire.login(sim);
   await w.command('event plain PRIVATE_COMMAND');
@@ -120,7 +120,7 @@ test('PRIVATE_COMMAND: fired for queued messages once media flows, with the mess
   w.close();
 });
 
-test('heartbeat: HEARTBEAT every interval when enabled; none by default', async (t) => {
+test('heartbeat: HEARTBEAT every interval when enabled; none by default', { timeout: 20_000 }, async (t) => {
   const quiet = await startSim(t);
   const q = await Wire.login(quiet);
   await q.command('event plain HEARTBEAT');
@@ -136,7 +136,7 @@ test('heartbeat: HEARTBEAT every interval when enabled; none by default', async 
   q.close();
 });
 
-test('stop(): closes every socket, ends calls and timers; later originate rejects', async () => {
+test('stop(): closes every socket, ends calls and timers; later originate rejects', { timeout: 20_000 }, async () => {
   const app = await OutboundServer.start();
   const sim = await Simulator.start({ heartbeatIntervalMs: 10 });
   const w = await Wire.login(sim);
@@ -159,7 +159,7 @@ test('stop(): closes every socket, ends calls and timers; later originate reject
   });
 });
 
-test('channels / getChannel / waitForEvent / channelCreate & channelDestroy hooks', async (t) => {
+test('channels / getChannel / waitForEvent / channelCreate & channelDestroy hooks', { timeout: 20_000 }, async (t) => {
   const sim = await startSim(t);
   const destroyed: string[] = [];
   sim.on('channelDestroy', (c) => destroyed.push(c.uuid));
@@ -178,7 +178,7 @@ test('channels / getChannel / waitForEvent / channelCreate & channelDestroy hook
   await assert.rejects(sim.waitForEvent(() => false, 20), /timed out/);
 });
 
-test('a command split across packets is answered once it is complete', async (t) => {
+test('a command split across packets is answered once it is complete', { timeout: 20_000 }, async (t) => {
   const sim = await startSim(t);
   const w = await Wire.login(sim);
   w.send('api orig');
@@ -189,7 +189,7 @@ test('a command split across packets is answered once it is complete', async (t)
   w.close();
 });
 
-test('event queue overflow: more than 500 lost events kill the listener with a notice', async (t) => {
+test('event queue overflow: more than 500 lost events kill the listener with a notice', { timeout: 20_000 }, async (t) => {
   const sim = await startSim(t);
   const w = await Wire.login(sim);
   await w.command('event plain CUSTOM');
@@ -204,7 +204,7 @@ test('event queue overflow: more than 500 lost events kill the listener with a n
   assert.equal(w.events().length, 0);
 });
 
-test('pauseListening / resumeListening: refused while paused, same port afterwards', async (t) => {
+test('pauseListening / resumeListening: refused while paused, same port afterwards', { timeout: 20_000 }, async (t) => {
   const sim = await startSim(t);
   const port = sim.port;
   const w = await Wire.login(sim);

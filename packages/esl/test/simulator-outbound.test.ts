@@ -12,7 +12,7 @@ async function setup(t: Parameters<typeof startSim>[0], socketArg = 'async full'
   return { app, sim };
 }
 
-test('outbound: nothing is sent before connect; connect reply shape (CHANNEL_DATA, no body)', async (t) => {
+test('outbound: nothing is sent before connect; connect reply shape (CHANNEL_DATA, no body)', { timeout: 20_000 }, async (t) => {
   const { app, sim } = await setup(t);
   const uuid = await sim.originate({ destination: '7001', direction: 'inbound', callerIdNumber: '0000000000' });
   const w = await app.accept();
@@ -41,7 +41,7 @@ test('outbound: nothing is sent before connect; connect reply shape (CHANNEL_DAT
   w.close();
 });
 
-test('outbound: the capture sequence (myevents, linger, sendmsg playback, uuid_kill) with linger notice', async (t) => {
+test('outbound: the capture sequence (myevents, linger, sendmsg playback, uuid_kill) with linger notice', { timeout: 20_000 }, async (t) => {
   const { app, sim } = await setup(t, 'async full', { timeScale: 0.05 });
   const uuid = await sim.originate({ destination: '7001', direction: 'inbound' });
   const w = await app.accept();
@@ -84,7 +84,7 @@ test('outbound: the capture sequence (myevents, linger, sendmsg playback, uuid_k
   assert.equal(w.events().some((e) => e.name === 'CHANNEL_DESTROY'), false);
 });
 
-test('outbound: without linger the queued events are dropped and the disconnect notice closes the socket', async (t) => {
+test('outbound: without linger the queued events are dropped and the disconnect notice closes the socket', { timeout: 20_000 }, async (t) => {
   const { app, sim } = await setup(t);
   const uuid = await sim.originate({ destination: '7001', direction: 'inbound' });
   const w = await app.accept();
@@ -102,7 +102,7 @@ test('outbound: without linger the queued events are dropped and the disconnect 
   assert.deepEqual(w.events().map((e) => e.name), []);
 });
 
-test('outbound: first command must be connect, otherwise its reply is never sent', async (t) => {
+test('outbound: first command must be connect, otherwise its reply is never sent', { timeout: 20_000 }, async (t) => {
   const { app, sim } = await setup(t);
   await sim.originate({ destination: '7001', direction: 'inbound' });
   const w = await app.accept();
@@ -113,7 +113,7 @@ test('outbound: first command must be connect, otherwise its reply is never sent
   w.close();
 });
 
-test('outbound: without full most commands are refused', async (t) => {
+test('outbound: without full most commands are refused', { timeout: 20_000 }, async (t) => {
   const { app, sim } = await setup(t, 'async');
   await sim.originate({ destination: '7001', direction: 'inbound' });
   const w = await app.accept();
@@ -131,7 +131,7 @@ test('outbound: without full most commands are refused', async (t) => {
   w.close();
 });
 
-test('outbound: closing the socket lets the dialplan continue; nothing left → NORMAL_CLEARING', async (t) => {
+test('outbound: closing the socket lets the dialplan continue; nothing left → NORMAL_CLEARING', { timeout: 20_000 }, async (t) => {
   const { app, sim } = await setup(t, 'async full', {
     dialplan: { '7002': { socket: '127.0.0.1:1 async full', actions: ['set after=yes'] } },
   });
@@ -149,7 +149,7 @@ test('outbound: closing the socket lets the dialplan continue; nothing left → 
   assert.equal(done.get('variable_after'), 'yes');
 });
 
-test('outbound sync mode: sendmsg runs inline, +OK after the application', async (t) => {
+test('outbound sync mode: sendmsg runs inline, +OK after the application', { timeout: 20_000 }, async (t) => {
   const { app, sim } = await setup(t, 'full', { timeScale: 0.05 });
   await sim.originate({ destination: '7001', direction: 'inbound' });
   const w = await app.accept();
@@ -164,7 +164,7 @@ test('outbound sync mode: sendmsg runs inline, +OK after the application', async
   w.close();
 });
 
-test('outbound: sim.originate({ socket }) connects without a dialplan entry; unknown app hangs up DESTINATION_OUT_OF_ORDER', async (t) => {
+test('outbound: sim.originate({ socket }) connects without a dialplan entry; unknown app hangs up DESTINATION_OUT_OF_ORDER', { timeout: 20_000 }, async (t) => {
   const app = await OutboundServer.start();
   t.after(() => app.stop());
   const sim = await startSim(t);
@@ -183,7 +183,7 @@ test('outbound: sim.originate({ socket }) connects without a dialplan entry; unk
   w.close();
 });
 
-test('inbound connection can watch an outbound-controlled call', async (t) => {
+test('inbound connection can watch an outbound-controlled call', { timeout: 20_000 }, async (t) => {
   const { app, sim } = await setup(t);
   const inbound = await Wire.login(sim);
   await inbound.command('event plain CHANNEL_PARK CHANNEL_EXECUTE');
