@@ -5,7 +5,7 @@ export type { ConnectionOptions, ConnectionEventMap, LogRecord, ReplyKind, SendO
 export { ExecuteWaiters } from './execute-waiters.js';
 export type { CompletionOptions } from './execute-waiters.js';
 export { createServer, Server } from './server.js';
-export type { CallHandler, ServerOptions, ListenOptions, RejectedConnection } from './server.js';
+export type { CallHandler, ServerOptions, ListenOptions, RejectedConnection, ServerEventMap } from './server.js';
 export { CallSession } from './call-session.js';
 export type { CallEnd, CallExecuteOptions, CommandOptions, BgapiJob, PlayAndGetDigitsOptions } from './call-session.js';
 export { connect, EslClient } from './client.js';

@@ -52,13 +52,22 @@ export interface RejectedConnection {
   reason: 'not-allowed' | 'max-calls' | 'closing';
 }
 
+export interface ServerEventMap {
+  listening: [address: { host: string; port: number }];
+  call: [call: CallSession];
+  'handler-error': [error: Error, call: CallSession];
+  rejected: [info: RejectedConnection];
+  error: [error: Error];
+  close: [];
+}
+
 /**
  * Events: `listening` ({ host, port }), `call` (CallSession, once connected, before the handler
  * runs), `handler-error` (error, call), `rejected` (RejectedConnection), `error` (per-connection
  * failures such as a peer that closes before `connect` is answered; emitted only when someone
  * listens, so a misbehaving peer can never crash the process), `close`.
  */
-export class Server extends EventEmitter {
+export class Server extends EventEmitter<ServerEventMap> {
   private readonly handler: CallHandler;
   private readonly options: Required<
     Pick<
