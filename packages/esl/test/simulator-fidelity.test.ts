@@ -93,6 +93,24 @@ for (const format of ['plain', 'json', 'xml'] as const) {
     assert.deepEqual([...a.keys()].sort(), [...b.keys()].sort());
     for (const [key, set] of b) assert.deepEqual([...a.get(key)!].sort(), [...set].sort(), key);
 
+    // Same values too (masked), in the first event of every situation, apart from the switch's identity and dates.
+    const firstValues = (frames: Frame[]): Map<string, Record<string, string>> => {
+      const m = new Map<string, Record<string, string>>();
+      for (const f of frames) {
+        const ev = EslEvent.fromFrame(f);
+        if (ev && !TIMING_ONLY.has(ev.name) && !m.has(situation(ev))) m.set(situation(ev), ev.toObject());
+      }
+      return m;
+    };
+    const ourValues = firstValues(ours);
+    for (const [key, theirsObj] of firstValues(theirs)) {
+      const oursObj = ourValues.get(key)!;
+      for (const [h, v] of Object.entries(theirsObj)) {
+        if (/^(FreeSWITCH-|Core-UUID|Event-Date-)/.test(h)) continue;
+        assert.equal(mask(oursObj[h]!), mask(v), `${key} ${h}`);
+      }
+    }
+
     // Encoding: plain and xml URL-encode values, json carries raw UTF-8; Content-Length counts bytes.
     const ourCreate = ours.find((f) => EslEvent.fromFrame(f)?.name === 'CHANNEL_CREATE')!;
     const theirCreate = theirs.find((f) => EslEvent.fromFrame(f)?.name === 'CHANNEL_CREATE')!;
@@ -211,8 +229,16 @@ test('fidelity outbound.bin: connect reply, myevents/linger/playback, uuid_kill,
     const o = ours[i]!;
     const th = theirs[i]!;
     const te = EslEvent.fromFrame(th);
-    if (te) assert.equal(headerNames(EslEvent.fromFrame(o)!), headerNames(te), describe(th));
+    const oe = EslEvent.fromFrame(o);
+    if (te) assert.equal(headerNames(oe!), headerNames(te), describe(th));
     else assert.deepEqual(o.headers.map(([n]) => n), th.headers.map(([n]) => n), describe(th));
+    // Values match too, masked, apart from the switch's identity and the dates.
+    const theirPairs = te ? [...te.headers()] : i === 0 ? [...EslEvent.fromHeaders(th.headers, undefined, { encoded: true }).headers()] : [];
+    const ourPairs = oe ? [...oe.headers()] : i === 0 ? [...EslEvent.fromHeaders(o.headers, undefined, { encoded: true }).headers()] : [];
+    theirPairs.forEach(([h, v], j) => {
+      if (/^(FreeSWITCH-|Core-UUID|Event-Date-)/.test(h)) return;
+      assert.equal(mask(ourPairs[j]![1]), mask(v), `${describe(th)} ${h}`);
+    });
   }
   // The connect reply: same header names and order, URL-encoded values, the same fixed trailer.
   const connect = ours[0]!;

@@ -424,7 +424,15 @@ export class Engine {
   }
 
   /** Creates an outbound leg and fires its creation events up to CS_CONSUME_MEDIA (captures). */
-  newOutboundLeg(name: string, destination: string, vars: Map<string, string>, opts: DialOptions, source: string, context = 'default', loopbackPeer?: string): Channel {
+  newOutboundLeg(
+    name: string,
+    destination: string,
+    vars: Map<string, string>,
+    opts: DialOptions,
+    source: string,
+    loopback?: { peer: string; context: string; codecName: string },
+  ): Channel {
+    const context = loopback?.context ?? 'default';
     const caller = opts.caller;
     const cidName = vars.get('origination_caller_id_name') ?? opts.callerIdName ?? caller?.profile.callerIdName ?? '';
     const cidNumber = vars.get('origination_caller_id_number') ?? opts.callerIdNumber ?? caller?.profile.callerIdNumber ?? '0000000000';
@@ -434,17 +442,21 @@ export class Engine {
       direction: 'outbound',
       profile: {
         dialplan: 'xml', callerIdName: cidName, callerIdNumber: cidNumber, calleeIdName: 'Outbound Call',
-        calleeIdNumber: destination, ani: cidNumber, destinationNumber: destination, source, context,
+        // captures: a loopback A leg's Callee-ID-Number is the context
+        calleeIdNumber: loopback ? context : destination, ani: cidNumber, destinationNumber: destination, source, context,
       },
     });
     const extra: Array<[string, string]> = [];
     for (const [k, v] of vars) if (k !== 'origination_uuid') extra.push([k, v]);
     extra.push(['originate_early_media', 'true'], ['originate_endpoint', source.replace(/^mod_/, '')]);
-    if (loopbackPeer) extra.push(['other_loopback_leg_uuid', loopbackPeer], ['loopback_leg', 'A']);
+    if (loopback) extra.push(['other_loopback_leg_uuid', loopback.peer], ['loopback_leg', 'A']);
     ch.initVariables(extra, 'outbound');
     if (caller) ch.otherLeg = { type: 'originator', profile: caller.profile };
     this.core.channelCreated(ch);
+    // The codecs are set before the channel gets its final name (captures: loopback/9999/default-a).
+    if (loopback) ch.name = loopback.codecName;
     ch.fireCodecEvents();
+    ch.name = name;
     ch.hasProfile = true;
     ch.state = 'CS_INIT';
     ch.fire('CHANNEL_OUTGOING', SITES.outgoing);
@@ -493,8 +505,7 @@ export class Engine {
   private async dialLoopback(data: string, vars: Map<string, string>, opts: DialOptions): Promise<DialResult> {
     const [exten = '', context = 'default'] = data.split('/');
     const bUuid = newUuid();
-    const a = this.newOutboundLeg(`loopback/${exten}-a`, exten, vars, opts, 'mod_loopback', context, bUuid);
-    a.profile.calleeIdNumber = context; // captures: Caller-Callee-ID-Number is the context for loopback
+    const a = this.newOutboundLeg(`loopback/${exten}-a`, exten, vars, opts, 'mod_loopback', { peer: bUuid, context, codecName: `loopback/${data}-a` });
     const b = new Channel(this.core, {
       uuid: bUuid,
       name: `loopback/${exten}-b`,
