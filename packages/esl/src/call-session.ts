@@ -227,7 +227,7 @@ export class CallSession extends EventEmitter {
     for (const [name, value] of this.data.headers()) {
       if (name.startsWith('variable_')) {
         const key = name.slice(9);
-        if (!(key in out)) out[key] = value;
+        if (!Object.hasOwn(out, key)) out[key] = value;
       }
     }
     return out;
