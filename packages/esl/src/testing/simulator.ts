@@ -460,7 +460,8 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements SimCore 
       const now = nowMicros();
       const stamp = `${localStamp(new Date(Math.floor(now / 1000)))}.${String(now % 1_000_000).padStart(6, '0')}`;
       const levelName = ['CONSOLE', 'ALERT', 'CRIT', 'ERR', 'WARNING', 'NOTICE', 'INFO', 'DEBUG'][lvl] ?? 'DEBUG';
-      body = `${meta.uuid ? `${meta.uuid} ` : ''}${stamp} 99.00% [${levelName}] ${file}:${lineNo} ${line}`;
+      // switch_log_meta_vprintf: "<date> <idle cpu>% [LEVEL] file:line text"; the session uuid goes in User-Data only.
+      body = `${stamp} 99.00% [${levelName}] ${file}:${lineNo} ${line}`;
     }
     const bytes = Buffer.from(body, 'utf8');
     const head =
