@@ -221,7 +221,10 @@ export function fixturesDir(): string {
   return path.join(path.dirname(dir), '..', 'shared', 'fixtures');
 }
 
-test('wire helper: the simulator greets with auth/request and nothing else', { timeout: 20_000 }, async (t) => {
+// Registered only when this file itself is the test file being run, not in every file importing the helpers.
+const runningThisFile = process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+
+if (runningThisFile) test('wire helper: the simulator greets with auth/request and nothing else', { timeout: 20_000 }, async (t) => {
   const sim = await startSim(t);
   const w = await Wire.connect(sim.port);
   const first = await w.next();
