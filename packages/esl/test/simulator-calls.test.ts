@@ -461,3 +461,22 @@ test('uuid_transfer moves a parked call to another extension; xferext replaces t
   assert.equal((await w.command('api uuid_transfer nosuch 8000')).bodyText, '-ERR No such channel!\n');
   w.close();
 });
+
+test('export: the bridged far end gets exported variables (nolocal: only there); continue_on_fail by cause number', async (t) => {
+  const { sim, w } = await controlled(t);
+  await w.command('event plain CHANNEL_BRIDGE');
+  await w.command(execute('export', 'shared=1'));
+  await w.command(execute('export', 'nolocal:remote_only=2'));
+  await w.command(execute('set', 'continue_on_fail=17,NORMAL_TEMPORARY_FAILURE'));
+  await w.count((e) => e.name === 'CHANNEL_EXECUTE_COMPLETE', 3);
+  await w.command(execute('bridge', 'sim/4000/busy'));
+  const failed = await w.event((e) => e.name === 'CHANNEL_EXECUTE_COMPLETE' && e.application === 'bridge');
+  assert.equal(failed.answerState, 'ringing', 'USER_BUSY (17) is in continue_on_fail');
+  await w.command(execute('bridge', 'sim/4001'));
+  const bridge = await w.event((e) => e.name === 'CHANNEL_BRIDGE');
+  const peer = sim.getChannel(bridge.get('Bridge-B-Unique-ID')!)!;
+  assert.equal(peer.variables['shared'], '1');
+  assert.equal(peer.variables['remote_only'], '2');
+  assert.equal(bridge.variable('remote_only'), undefined);
+  assert.equal(bridge.variable('export_vars'), 'shared,remote_only');
+});

@@ -147,14 +147,21 @@ export function registerDefaultApps(engine: Engine): void {
     for (const part of arg.split(' ').filter(Boolean)) setVarArg(ch, part);
   });
   engine.register('export', (ch, arg) => {
-    const pair = setVarArg(ch, arg.startsWith('nolocal:') ? arg.slice(8) : arg);
-    if (!pair) return;
-    // export_vars lists what a later bridge copies to the new leg (switch_channel_export_variable).
+    const nolocal = arg.startsWith('nolocal:');
+    const eq = arg.indexOf('=');
+    if (eq <= 0) return;
+    const name = arg.slice(nolocal ? 8 : 0, eq);
+    let value = arg.slice(eq + 1);
+    if (value.length >= 2 && value.startsWith("'") && value.endsWith("'")) value = value.slice(1, -1);
+    // The value goes to legs this channel creates later (bridge) and to the bridged partner;
+    // with nolocal: not to this channel itself (switch_channel_export_variable).
+    ch.exports.set(name, value);
+    if (!nolocal) ch.setVar(name, value);
     const list = ch.getVar('export_vars');
     const names = list ? list.split(',') : [];
-    if (!names.includes(pair[0])) names.push(pair[0]);
+    if (!names.includes(name)) names.push(name);
     ch.setVar('export_vars', names.join(','));
-    if (ch.partner) ch.partner.setVar(pair[0], pair[1]);
+    if (ch.partner) ch.partner.setVar(name, value);
   });
   engine.register('log', (ch, arg) => {
     const sp = arg.indexOf(' ');

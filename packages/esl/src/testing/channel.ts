@@ -114,6 +114,8 @@ export class Channel {
   /** Set once the caller profile exists; CODEC events before that carry no Caller-* headers. */
   hasProfile = false;
   readonly variables = new Map<string, string>();
+  /** Variables exported with the `export` application, copied to legs this channel dials. */
+  readonly exports = new Map<string, string>();
   readonly profile: CallerProfile;
   readonly times: ChannelTimes;
   otherLeg: { type: 'originator' | 'originatee'; profile: CallerProfile } | undefined;

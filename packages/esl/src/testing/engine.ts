@@ -1,5 +1,5 @@
 import { Channel, type PrivateMessage } from './channel.js';
-import { parseCause } from './causes.js';
+import { HANGUP_CAUSES, parseCause } from './causes.js';
 import type { SimCore } from './core.js';
 import { SITES, SimEvent, newUuid } from './events.js';
 import type { DialplanEntry, FarEndScript, SocketTarget } from './options.js';
@@ -584,11 +584,8 @@ export class Engine {
    */
   async bridge(ch: Channel, dialString: string): Promise<void> {
     const vars = new Map<string, string>();
-    // Variables named in export_vars travel to the new leg (switch_ivr_originate).
-    for (const name of (ch.getVar('export_vars') ?? '').split(',').filter(Boolean)) {
-      const v = ch.getVar(name);
-      if (v !== undefined) vars.set(name, v);
-    }
+    // Exported variables travel to the new leg (switch_ivr_originate).
+    for (const [name, value] of ch.exports) vars.set(name, value);
     const result = await this.dial(dialString, { caller: ch, variables: vars, timeoutSec: 60 });
     if (!result.channel) {
       const cause = result.cause ?? 'NORMAL_TEMPORARY_FAILURE';
@@ -621,8 +618,9 @@ export class Engine {
     const cof = ch.getVar('continue_on_fail');
     if (cof !== undefined) {
       if (isTrue(cof)) return;
-      const code = String(parseCause(cause) === undefined ? '' : cause);
-      if (cof.split(',').some((c) => c.trim().toUpperCase() === code)) return;
+      // A list of cause names or numbers (switch_channel_handle_cause).
+      const number = String(HANGUP_CAUSES[cause] ?? '');
+      if (cof.split(',').some((c) => c.trim().toUpperCase() === cause || c.trim() === number)) return;
     } else if (cause === 'NO_ANSWER' || cause === 'NO_USER_RESPONSE' || cause === 'ORIGINATOR_CANCEL') {
       return;
     }
