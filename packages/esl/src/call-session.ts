@@ -10,7 +10,7 @@ import {
   EslInvalidArgumentError,
   EslParseError,
 } from './errors.js';
-import { ExecuteWaiters } from './execute-waiters.js';
+import { ExecutionTracker } from './execution-tracker.js';
 import { EslEvent, type EventFormat } from './protocol/event.js';
 import type { Frame } from './protocol/frame.js';
 import { commands, type HeaderInput } from './protocol/serializer.js';
@@ -130,7 +130,8 @@ const noop = () => {};
 export class CallSession extends EventEmitter {
   readonly conn: Connection;
   /** Created by the first execute: most of an idle session's life needs none. */
-  private waitersInstance: ExecuteWaiters | undefined;
+  /** Pairs executes with their CHANNEL_EXECUTE_COMPLETE (loop-aware); fed from handleEvent. */
+  private readonly executions = new ExecutionTracker();
   private readonly opts: CallSessionOptions;
   private state: State = 'new';
   private data: EslEvent | undefined;
@@ -517,8 +518,8 @@ export class CallSession extends EventEmitter {
       return Promise.reject(err);
     }
     this.ensureChannelEvents();
-    const waiters = (this.waitersInstance ??= new ExecuteWaiters(this.conn));
-    const done = waiters.wait(eventUuid, this.id, {
+    const waiters = this.executions;
+    const done = waiters.wait(eventUuid, this.id, options.loops, {
       completionTimeout: options.completionTimeout,
       signal: options.signal,
     });
@@ -705,12 +706,12 @@ export class CallSession extends EventEmitter {
   }
 
   private rejectPending(): void {
-    const waiters = this.waitersInstance;
-    if ((waiters === undefined || waiters.size === 0) && this.jobs.size === 0) return; // errors capture stacks: only when needed
+    const waiters = this.executions;
+    if (waiters.size === 0 && this.jobs.size === 0) return; // errors capture stacks: only when needed
     const err = this.hungUpFlag
       ? new EslHangupError(this.cause)
       : new EslConnectionClosedError('call session ended');
-    waiters?.rejectAll(err);
+    waiters.rejectAll(err);
     for (const job of this.jobs.values()) job.reject(err);
     this.jobs.clear();
   }
@@ -726,6 +727,7 @@ export class CallSession extends EventEmitter {
 
   private handleEvent(ev: EslEvent): void {
     const name = ev.name;
+    if (this.executions.size > 0) this.executions.handle(ev, name);
     if (name === 'BACKGROUND_JOB') {
       const id = ev.get('Job-UUID');
       const job = id === undefined ? undefined : this.jobs.get(id);
@@ -757,11 +759,9 @@ export class CallSession extends EventEmitter {
   private markHungUp(): void {
     if (this.hungUpFlag) return;
     this.hungUpFlag = true;
-    // ExecuteWaiters fails this channel's executes on CHANNEL_HANGUP itself; a disconnect notice
+    // The tracker fails this channel's executes on CHANNEL_HANGUP itself; a disconnect notice
     // without events (no subscription) has to do it here.
-    if (this.waitersInstance !== undefined && this.waitersInstance.size > 0) {
-      this.waitersInstance.rejectChannel(this.id, new EslHangupError(this.cause));
-    }
+    if (this.executions.size > 0) this.executions.rejectChannel(this.id, new EslHangupError(this.cause));
     this.emit('hangup', { cause: this.cause });
   }
 
@@ -814,7 +814,6 @@ export class CallSession extends EventEmitter {
     if (this.closeTimer !== undefined) clearTimeout(this.closeTimer);
     this.closeTimer = undefined;
     this.rejectPending();
-    this.waitersInstance?.dispose();
     this.conn.off('event', this.onEvent);
     this.conn.off('disconnect-notice', this.onNotice);
     this.conn.off('close', this.onClose);

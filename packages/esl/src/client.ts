@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AsyncQueue, type OverflowPolicy } from './client/async-queue.js';
 import { backoffDelay, resolveReconnect, type ReconnectOptions, type ResolvedReconnectOptions } from './client/backoff.js';
-import { ExecutionTracker } from './client/executions.js';
+import { ExecutionTracker } from './execution-tracker.js';
 import { openAuthenticated, type Permissions } from './client/open.js';
 import { FilterModel, SubscriptionModel, normalizeEventName } from './client/subscriptions.js';
 import { type Connection, type LogRecord, isErrorReply, replyText } from './connection.js';

@@ -1,5 +1,5 @@
-import { EslAbortError, EslHangupError, EslTimeoutError } from '../errors.js';
-import type { EslEvent } from '../protocol/event.js';
+import { EslAbortError, EslHangupError, EslTimeoutError } from './errors.js';
+import type { EslEvent } from './protocol/event.js';
 
 export interface ExecutionWaitOptions {
   completionTimeout?: number;
@@ -22,7 +22,7 @@ const SHORT_RUN_US = 500_000;
 
 /**
  * Pairs sendmsg `execute` with its CHANNEL_EXECUTE_COMPLETE by Application-UUID (the Event-UUID we
- * sent), like ExecuteWaiters, but aware of `loops`: FreeSWITCH fires one CHANNEL_EXECUTE_COMPLETE
+ * sent; switch_core_session_exec copies it into both EXECUTE events), aware of `loops`: FreeSWITCH fires one CHANNEL_EXECUTE_COMPLETE
  * per iteration with the same Application-UUID, so the waiter settles on the last one — when
  * variable_current_loop reaches variable_total_loops, or when an iteration ran under 0.5 s (the
  * rule by which FreeSWITCH stops looping), measured between the iteration's CHANNEL_EXECUTE and its
@@ -76,6 +76,11 @@ export class ExecutionTracker {
     this.take(appUuid)?.reject(err);
   }
 
+  /** Rejects every execution on one channel (a hangup learnt by other means, e.g. a disconnect notice). */
+  rejectChannel(channel: string, err: Error): void {
+    for (const [id, x] of this.pending) if (x.channel === channel) this.take(id)?.reject(err);
+  }
+
   rejectAll(err: Error): void {
     for (const id of [...this.pending.keys()]) this.take(id)?.reject(err);
   }
@@ -102,8 +107,7 @@ export class ExecutionTracker {
       case 'CHANNEL_HANGUP_COMPLETE': {
         const channel = ev.get('Unique-ID');
         if (channel === undefined) return;
-        const cause = ev.get('Hangup-Cause');
-        for (const [id, x] of this.pending) if (x.channel === channel) this.take(id)?.reject(new EslHangupError(cause));
+        this.rejectChannel(channel, new EslHangupError(ev.get('Hangup-Cause')));
         return;
       }
       default:
