@@ -75,10 +75,13 @@ export function urlDecode(value: string): string {
 }
 
 /**
- * XML text escaping as switch_xml_ampencode() does for element text with USE_UTF_8_ENCODING:
- * & < > escaped, CR → &#xD;, non-ASCII → &#x..; and '"' left as it is (src/switch_xml.c).
+ * Element text escaping of switch_xml_ampencode (USE_UTF_8_ENCODING on, not an attribute;
+ * src/switch_xml.c): & < > escaped, CR as &#xD;, non-ASCII as &#xHEX; of the code point,
+ * LF/TAB/quote raw. Quirk kept: from a `<!` on, the rest of the text is copied unescaped (`immune`).
  */
 export function xmlEscape(text: string): string {
+  const immune = text.indexOf('<!');
+  if (immune !== -1) return xmlEscape(text.slice(0, immune)) + text.slice(immune);
   let out = '';
   for (const ch of text) {
     const cp = ch.codePointAt(0)!;

@@ -1,4 +1,4 @@
-import { urlEncode } from './encoding.js';
+import { urlEncode, xmlEscape } from './encoding.js';
 import type { EventFormat } from './event.js';
 
 /**
@@ -70,27 +70,6 @@ export function serializeEventJson(headers: EventHeaderList, body?: string): str
 }
 
 /**
- * Element text escaping of switch_xml_ampencode (USE_UTF_8_ENCODING on, not an attribute):
- * & < > escaped, CR as &#xD;, non-ASCII as &#xHEX; of the code point, LF/TAB/quote raw.
- * Quirk kept: from a `<!` on, the rest of the text is copied unescaped (`immune`).
- */
-function xmlText(text: string): string {
-  const immune = text.indexOf('<!');
-  if (immune !== -1) return xmlText(text.slice(0, immune)) + text.slice(immune);
-  let out = '';
-  for (const ch of text) {
-    const cp = ch.codePointAt(0)!;
-    if (ch === '&') out += '&amp;';
-    else if (ch === '<') out += '&lt;';
-    else if (ch === '>') out += '&gt;';
-    else if (ch === '\r') out += '&#xD;';
-    else if (cp > 0x7f) out += `&#x${cp.toString(16).toUpperCase()};`;
-    else out += ch;
-  }
-  return out;
-}
-
-/**
  * text/event-xml as switch_xml_toxml prints the tree built by switch_event_xmlize: two-space
  * indentation, each header an element named after it holding the URL-encoded then XML-escaped
  * value (one element per item for array headers), then `<Content-Length>` and `<body>` only for
@@ -100,12 +79,12 @@ export function serializeEventXml(headers: EventHeaderList, body?: string): stri
   let out = '<event>\n  <headers>\n';
   for (const [name, value] of headers) {
     const items = arrayItems(value) ?? [value as string];
-    for (const item of items) out += `    <${name}>${xmlText(urlEncode(item))}</${name}>\n`;
+    for (const item of items) out += `    <${name}>${xmlEscape(urlEncode(item))}</${name}>\n`;
   }
   out += '  </headers>\n';
   if (body !== undefined && body.length > 0) {
     out += `  <Content-Length>${Buffer.byteLength(body, 'utf8')}</Content-Length>\n`;
-    const text = xmlText(body);
+    const text = xmlEscape(body);
     out += `  <body>${text}${text.endsWith('\n') ? '  ' : ''}</body>\n`;
   }
   out += '</event>\n';
