@@ -332,43 +332,81 @@ for (const mode of ['async', 'sync'] as const) {
 }
 
 describe('outbound server with the simulator: scale', () => {
-  // The simulator offers every event to every connection (like MES event_handler) at a cost that
-  // grows with the connection count, so 1,000 event-subscribed calls at once take it minutes.
-  // Here the 1,000 calls use commands without events (connect, linger, getvar, sendmsg hangup,
-  // the linger notice); test/server.test.ts runs 1,000 concurrent full flows (myevents, execute)
-  // against the raw fake.
-  it('handles 1,000 concurrent calls (connect, linger, getvar, hangup, linger notice, exit)', { timeout: 60_000 }, async () => {
+  // The full flow of every call runs through the simulator at once: connect, myevents, linger,
+  // execute answer, a short playback, sendmsg hangup, the linger notice with the final events,
+  // exit. The timeout only bounds a hang; it says nothing about speed.
+  it('handles 1,000 concurrent full call flows (connect, myevents, linger, answer, playback, hangup, linger notice, exit)', { timeout: 180_000 }, async () => {
     const N = 1000;
     const allIn = deferred<void>();
-    const ends: CallEnd[] = [];
     const sessions: CallSession[] = [];
+    const results = new Map<string, { answered: string | undefined; played: string | undefined; seen: string[]; end: CallEnd }>();
     const r = await rig(
       async (call) => {
         sessions.push(call);
+        const seen: string[] = [];
+        const onEvent = (ev: { name: string; get(name: string): string | undefined }): void => {
+          seen.push(ev.name === 'CHANNEL_EXECUTE_COMPLETE' ? `${ev.name} ${ev.get('Application')}` : ev.name);
+        };
+        call.on('event', onEvent);
+        await call.myevents();
         await call.linger();
         // Hold every call until all N are connected at once.
         if (sessions.length === N) allIn.resolve();
         await allIn.promise;
-        assert.equal(await call.getVariable('uuid'), call.uuid);
+        const answered = await call.answer();
+        const played = await call.playback('ivr/short.wav');
         await call.hangup('NORMAL_CLEARING');
-        ends.push(await call.ended);
+        const end = await call.ended;
+        call.off('event', onEvent);
+        results.set(call.uuid, { answered: answered.get('Application'), played: played.get('Application-Response'), seen, end });
       },
       { maxCalls: N },
+      () => ({ playbackMs: 10 }),
     );
     try {
       const baseline = r.server.eventNames().map((n) => [n, r.server.listenerCount(n)]);
-      await Promise.all(Array.from({ length: N }, () => r.call()));
+      const uuids = await Promise.all(Array.from({ length: N }, () => r.call()));
       await allIn.promise;
       assert.equal(r.server.activeCalls, N);
-      await until(() => ends.length === N, `${N} calls to end`, 50_000);
+      await until(() => results.size === N, `${N} calls to end`, 170_000);
       await until(() => r.server.activeCalls === 0, 'cleanup');
-      for (const e of ends) assert.equal(e.reason, 'linger');
+      await until(() => r.sim.connections === 0, 'simulator sockets closed');
+      // CHANNEL_DESTROY waits for the socket's hold on the session: every listener ended after exit.
+      await until(() => r.sim.channels.length === 0, 'channels destroyed');
+      // One pass over the simulator's events, grouped by channel.
+      const byUuid = new Map<string, string[]>();
+      for (const ev of r.events) {
+        const uuid = ev.get('Unique-ID');
+        if (uuid === undefined) continue;
+        let names = byUuid.get(uuid);
+        if (!names) byUuid.set(uuid, (names = []));
+        names.push(ev.name);
+      }
+      for (const uuid of uuids) {
+        const res = results.get(uuid);
+        assert.ok(res, `no result for ${uuid}`);
+        assert.equal(res.answered, 'answer');
+        assert.equal(res.played, 'FILE PLAYED');
+        assert.equal(res.end.reason, 'linger');
+        assert.equal(res.end.hangupCause, 'NORMAL_CLEARING');
+        // myevents delivered the call's own events, the last ones while lingering.
+        assert.ok(res.seen.includes('CHANNEL_ANSWER'), uuid);
+        // The socket application itself completes once the channel hung up (seen while lingering).
+        assert.deepEqual(
+          res.seen.filter((n) => n.startsWith('CHANNEL_EXECUTE_COMPLETE')),
+          ['CHANNEL_EXECUTE_COMPLETE answer', 'CHANNEL_EXECUTE_COMPLETE playback', 'CHANNEL_EXECUTE_COMPLETE socket'],
+          uuid,
+        );
+        assert.equal(res.seen.at(-1), 'CHANNEL_HANGUP_COMPLETE', uuid);
+        const names = byUuid.get(uuid) ?? [];
+        assert.equal(names.filter((n) => n === 'CHANNEL_ANSWER').length, 1, uuid);
+        assert.equal(names.at(-2), 'CHANNEL_DESTROY', uuid);
+      }
       assert.deepEqual(r.server.eventNames().map((n) => [n, r.server.listenerCount(n)]), baseline);
       for (const s of sessions) {
         assert.deepEqual(s.eventNames(), []);
         assert.equal(s.conn.listenerCount('event'), 0);
       }
-      await until(() => r.sim.connections === 0, 'simulator sockets closed');
     } finally {
       await r.done();
     }

@@ -1,8 +1,9 @@
 import type { Socket } from 'node:net';
 import { Command, CommandReader } from '../protocol/command-reader.js';
-import { serializeEvent, serializeEventPlain } from '../protocol/event-serializer.js';
+import { serializeEventPlain } from '../protocol/event-serializer.js';
 import { EVENT_NAMES, type EventFormat } from '../protocol/event.js';
 import type { Channel } from './channel.js';
+import { type DeliveryTarget, cachedEventFrame } from './delivery.js';
 import { isTrue } from './engine.js';
 import { SITES, SimEvent, newUuid } from './events.js';
 import type { Simulator } from './simulator.js';
@@ -54,7 +55,7 @@ export interface OutboundMode {
  * CommandReader, answers them in order, and writes queued events and log lines only while no
  * command is being read or run (MES read_packet).
  */
-export class Connection {
+export class Connection implements DeliveryTarget {
   readonly outbound: boolean;
   readonly full: boolean;
   session: Channel | undefined;
@@ -120,6 +121,31 @@ export class Connection {
     this.firstCommandTimer = sim.timers.set(() => {
       if (this.commandsSeen === 0) this.finish();
     }, sim.options.firstCommandTimeoutMs);
+    sim.delivery.update(this);
+  }
+
+  // ---------------------------------------------------------------- what the delivery index reads
+
+  get sessionUuid(): string | undefined {
+    return this.session?.uuid;
+  }
+
+  get sessionScoped(): boolean {
+    return this.myevents && this.session !== undefined;
+  }
+
+  get subscribedTypes(): ReadonlySet<string> {
+    return this.eventsOn ? this.eventList : NO_EVENTS;
+  }
+
+  get logging(): boolean {
+    return this.logOn;
+  }
+
+  /** Runs a command that may change what this connection receives, then re-indexes it. */
+  private resubscribe<T>(reply: T): T {
+    this.sim.delivery.update(this);
+    return reply;
   }
 
   /** Starts an inbound connection: ACL check, then `auth/request`. Returns false if rejected. */
@@ -232,7 +258,7 @@ export class Connection {
         const value = sp === -1 ? '' : (this.session?.getVar(line.slice(sp + 1)) ?? '');
         return value === '' ? '-ERR command not found' : value;
       }
-      if (starts('myevents')) return this.myeventsCommand(line);
+      if (starts('myevents')) return this.resubscribe(this.myeventsCommand(line));
     }
 
     if (starts('divert_events')) {
@@ -260,7 +286,7 @@ export class Connection {
       if (level === undefined) return '-ERR invalid log level';
       this.logLevel = level;
       this.logOn = true;
-      return `+OK log level ${arg} [${level}]`;
+      return this.resubscribe(`+OK log level ${arg} [${level}]`);
     }
     if (starts('linger')) {
       if (!this.session) return '-ERR not controlling a session';
@@ -279,10 +305,10 @@ export class Connection {
       this.logs.length = 0;
       if (!this.logOn) return '-ERR not loging';
       this.logOn = false;
-      return '+OK no longer logging';
+      return this.resubscribe('+OK no longer logging');
     }
-    if (starts('event')) return this.eventCommand(line);
-    if (starts('nixevent')) return this.nixeventCommand(line);
+    if (starts('event')) return this.resubscribe(this.eventCommand(line));
+    if (starts('nixevent')) return this.resubscribe(this.nixeventCommand(line));
     if (starts('noevents')) {
       this.events.length = 0;
       if (!this.eventsOn) return '-ERR not listening for events';
@@ -290,7 +316,7 @@ export class Connection {
       this.eventList.clear();
       this.subclasses.clear();
       this.allSubclasses = false;
-      return '+OK no longer listening for events';
+      return this.resubscribe('+OK no longer listening for events');
     }
     return '-ERR command not found';
   }
@@ -682,16 +708,26 @@ export class Connection {
     if (ch && ch.divertEvents && ch.ready) {
       while (ch.sessionEvents.length > 0) this.events.push({ event: ch.sessionEvents.shift()!, afterDown: false });
     }
+    // One socket write for everything this pass sends.
+    this.socket.cork();
+    try {
+      this.flushQueued(ch);
+    } finally {
+      this.socket.uncork();
+    }
+  }
+
+  private flushQueued(ch: Channel | undefined): void {
     const down = ch !== undefined && !ch.ready;
     const dropAfterDown = down && !this.handleDisco && !this.linger;
     for (const frame of this.logs.splice(0)) this.write(frame);
     if (this.eventsOn) {
       for (const q of this.events.splice(0)) {
         if (dropAfterDown && q.afterDown) continue; // flush_listener: a non-lingering socket loses them
-        this.write(this.eventFrame(q.event));
+        this.write(cachedEventFrame(q.event, this.format));
       }
     }
-    if (down && !this.handleDisco) {
+    if (ch && down && !this.handleDisco) {
       this.handleDisco = true;
       if (this.linger) {
         this.write(
@@ -705,11 +741,6 @@ export class Connection {
         this.finish();
       }
     }
-  }
-
-  private eventFrame(ev: SimEvent): Buffer {
-    const payload = Buffer.from(serializeEvent(this.format, ev.headers, ev.body), 'utf8');
-    return Buffer.concat([Buffer.from(`Content-Length: ${payload.length}\nContent-Type: text/event-${this.format}\n\n`), payload]);
   }
 
   // ---------------------------------------------------------------- output and close
@@ -762,6 +793,7 @@ export function eventName(word: string): string | undefined {
 }
 
 const EVENT_SET: ReadonlySet<string> = new Set(EVENT_NAMES);
+const NO_EVENTS: ReadonlySet<string> = new Set();
 
 function splitList(list: string): string[] {
   return list.split(list.includes(' ') ? ' ' : ',').filter(Boolean);

@@ -43,7 +43,8 @@ export class SimEvent {
   get(name: string): string | undefined {
     const lower = name.toLowerCase();
     for (const [n, v] of this.headers) {
-      if (n.toLowerCase() === lower) return typeof v === 'string' ? v : `ARRAY::${v.join('|:')}`;
+      // Length first: most names differ in length, and lowercasing every header name is the cost.
+      if (n.length === lower.length && n.toLowerCase() === lower) return typeof v === 'string' ? v : `ARRAY::${v.join('|:')}`;
     }
     return undefined;
   }

@@ -6,6 +6,7 @@ import { LOG_LEVELS, fireDtmf, registerDefaultApps } from './apps.js';
 import { Channel, type ChannelInfo, type PrivateMessage } from './channel.js';
 import { Connection } from './connection.js';
 import type { SimCore } from './core.js';
+import { Delivery } from './delivery.js';
 import { type AppFunction, Engine, parseDialVariables, parseScriptTokens, parseSocketArg, socketArg } from './engine.js';
 import { EventFactory, SITES, SimEvent, localStamp, newUuid, nowMicros } from './events.js';
 import { DEFAULT_DIALPLAN, type FarEndScript, type ResolvedOptions, type SimulatorOptions, type SocketTarget } from './options.js';
@@ -153,6 +154,8 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements SimCore 
   /** Global variables (global_getvar / global_setvar, `${var}` fallback). */
   readonly globalVars = new Map<string, string>();
   readonly dtmfListeners = new Map<Channel, () => void>();
+  /** @internal Which connections can receive which events and log lines. */
+  readonly delivery = new Delivery<Connection>();
 
   private server: net.Server;
   private listening = true;
@@ -468,7 +471,7 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements SimCore 
       `Content-Type: log/data\nContent-Length: ${bytes.length}\nLog-Level: ${lvl}\nText-Channel: ${channel}\n` +
       `Log-File: ${file}\nLog-Func: ${func}\nLog-Line: ${lineNo}\nUser-Data: ${meta.uuid ?? ''}\n\n`;
     const frame = Buffer.concat([Buffer.from(head), bytes]);
-    for (const c of this.conns) c.offerLog(frame, lvl);
+    this.delivery.deliverLog(frame, lvl);
     this.emit('log', { level: lvl, text: line });
   }
 
@@ -520,7 +523,7 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements SimCore 
   fire(ev: SimEvent): void {
     if (this.isStopped) return;
     this.emit('event', ev);
-    for (const c of this.conns) c.offer(ev);
+    this.delivery.deliver(ev);
   }
 
   nextSessionId(): number {
@@ -559,7 +562,7 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements SimCore 
     const peer = this.loopbackPeers.get(ch);
     if (peer && peer.ready) peer.hangup(ch.hangupCause);
     if (ch.partner && ch.partner.ready) ch.partner.poke();
-    for (const c of this.conns) if (c.session === ch) c.sessionDown();
+    for (const c of this.delivery.forSession(ch.uuid)) c.sessionDown();
   }
 
   channelDestroyed(ch: Channel): void {
@@ -626,11 +629,12 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements SimCore 
 
   /** @internal A sendevent went to a session's own queue: listeners diverting it may send it. */
   sessionEventQueued(ch: Channel): void {
-    for (const c of this.conns) if (c.session === ch) c.schedulePump();
+    for (const c of this.delivery.forSession(ch.uuid)) c.schedulePump();
   }
 
   connectionClosed(c: Connection): void {
     this.conns.delete(c);
+    this.delivery.remove(c);
   }
 
   // ------------------------------------------------------------------ internals
