@@ -306,6 +306,78 @@ test('bridge failures: busy hangs the caller up; NO_ANSWER continues; continue_o
   assert.equal(h.hangupCause, 'USER_BUSY');
 });
 
+test('ringing bridge: queued sendmsgs run while it rings; sendmsg hangup cancels the far end (ORIGINATOR_CANCEL)', { timeout: 20_000 }, async (t) => {
+  const { sim, w, uuid } = await controlled(t);
+  const watcher = await Wire.login(sim);
+  await watcher.command('event plain CHANNEL_CREATE CHANNEL_ANSWER CHANNEL_HANGUP CHANNEL_HANGUP_COMPLETE');
+  // The far end never answers and the originate timeout is far away (3600 s x timeScale 0.02 = 72 s):
+  // only the caller's hangup can end this bridge within the test. A fallback leg must not be dialled.
+  await w.command(execute('bridge', '{originate_timeout=3600}sim/2000/no-answer|sim/3000'));
+  const created = await watcher.event((e) => e.name === 'CHANNEL_CREATE' && e.get('Caller-Destination-Number') === '2000');
+  const peer = created.uniqueId!;
+  assert.equal(created.get('Other-Leg-Unique-ID'), uuid);
+  // switch_ivr_originate's loop runs the caller's queued messages (switch_ivr_parse_all_events).
+  await w.command(execute('set', 'while_ringing=yes'));
+  const set = await w.event((e) => e.name === 'CHANNEL_EXECUTE_COMPLETE' && e.application === 'set');
+  assert.equal(set.variable('while_ringing'), 'yes');
+  assert.equal(sim.getChannel(peer)?.answerState, 'ringing');
+  await w.command('sendmsg\ncall-command: hangup\nhangup-cause: CALL_REJECTED');
+  const cancelled = await watcher.event((e) => e.name === 'CHANNEL_HANGUP' && e.uniqueId === peer);
+  assert.equal(cancelled.hangupCause, 'ORIGINATOR_CANCEL');
+  const done = await w.event((e) => e.name === 'CHANNEL_EXECUTE_COMPLETE' && e.application === 'bridge');
+  assert.equal(done.get('Application-Response'), '_none_');
+  assert.equal(done.variable('originate_disposition'), 'ORIGINATOR_CANCEL');
+  assert.equal(done.variable('DIALSTATUS'), 'CANCEL');
+  assert.equal(done.variable('originate_failed_cause'), 'ORIGINATOR_CANCEL');
+  assert.equal(done.hangupCause, 'CALL_REJECTED');
+  const notice = await w.next((f) => f.contentType === 'text/disconnect-notice');
+  assert.equal(notice.get('Content-Disposition'), 'linger');
+  await watcher.event((e) => e.name === 'CHANNEL_HANGUP_COMPLETE' && e.uniqueId === peer);
+  assert.equal(watcher.events().filter((e) => e.name === 'CHANNEL_ANSWER').length, 0);
+  assert.equal(watcher.events().filter((e) => e.name === 'CHANNEL_CREATE' && e.get('Caller-Destination-Number') === '3000').length, 0);
+  watcher.close();
+});
+
+test('ringing bridge: uuid_kill, sim.hangup or hupall of the caller cancels the ringing leg (sim and loopback)', { timeout: 20_000 }, async (t) => {
+  const sim = await startSim(t, {
+    timeScale: 0.02,
+    dialplan: {
+      '5000': { actions: ['bridge {originate_timeout=3600}sim/2000/no-answer'] },
+      '5001': { actions: ['bridge {originate_timeout=3600}loopback/7000'] },
+      '7000': { actions: ['park'] },
+    },
+  });
+  const w = await Wire.login(sim);
+  await w.command('event plain CHANNEL_CREATE CHANNEL_ANSWER CHANNEL_HANGUP CHANNEL_EXECUTE_COMPLETE');
+  const cases: Array<{ destination: string; kill: (uuid: string) => Promise<void> | void; callerCause: string; peerCause: string }> = [
+    { destination: '5000', kill: async (u) => void (await w.command(`api uuid_kill ${u} NO_USER_RESPONSE`)), callerCause: 'NO_USER_RESPONSE', peerCause: 'ORIGINATOR_CANCEL' },
+    { destination: '5000', kill: (u) => void sim.hangup(u, 'NORMAL_CLEARING'), callerCause: 'NORMAL_CLEARING', peerCause: 'ORIGINATOR_CANCEL' },
+    // hupall hangs up both legs itself; the originate still ends as cancelled (the caller is gone).
+    { destination: '5000', kill: async () => void (await w.command('api hupall')), callerCause: 'MANAGER_REQUEST', peerCause: 'MANAGER_REQUEST' },
+    { destination: '5001', kill: (u) => void sim.hangup(u, 'NORMAL_CLEARING'), callerCause: 'NORMAL_CLEARING', peerCause: 'ORIGINATOR_CANCEL' },
+  ];
+  for (const c of cases) {
+    const uuid = await sim.originate({ direction: 'inbound', destination: c.destination });
+    const created = await w.event((e) => e.name === 'CHANNEL_CREATE' && e.get('Other-Leg-Unique-ID') === uuid);
+    const peer = created.uniqueId!;
+    await c.kill(uuid);
+    const done = await w.event((e) => e.name === 'CHANNEL_EXECUTE_COMPLETE' && e.uniqueId === uuid && e.application === 'bridge');
+    assert.equal(done.variable('originate_disposition'), 'ORIGINATOR_CANCEL', c.destination);
+    assert.equal(done.variable('DIALSTATUS'), 'CANCEL');
+    assert.equal(done.hangupCause, c.callerCause);
+    const hangups = w.events().filter((e) => e.name === 'CHANNEL_HANGUP');
+    assert.equal(hangups.find((e) => e.uniqueId === peer)?.hangupCause, c.peerCause, `${c.destination} ${c.callerCause}`);
+    if (c.destination === '5001') {
+      // The loopback B leg (running the dialplan for 7000) goes down with its A leg.
+      const bLeg = created.variable('other_loopback_leg_uuid')!;
+      await w.until(() => w.events().some((e) => e.name === 'CHANNEL_HANGUP' && e.uniqueId === bLeg));
+    }
+    await until(() => sim.channels.length === 0, 3000, 'every leg destroyed');
+  }
+  assert.equal(w.events().filter((e) => e.name === 'CHANNEL_ANSWER').length, 0);
+  w.close();
+});
+
 test('play_and_get_digits with scripted DTMF; DTMF events; timeout path', { timeout: 20_000 }, async (t) => {
   const { sim, w, uuid } = await controlled(t, {}, { dtmf: '12#' });
   await w.command(execute('play_and_get_digits', '1 4 2 3000 # silence_stream://500 silence_stream://200 pin \\d+'));

@@ -441,9 +441,15 @@ export class Channel {
     return () => this.wakers.delete(wake);
   };
 
-  /** Waits for a poke (or `ms`); true if the full time elapsed. */
-  waitSignal(ms = Infinity): Promise<boolean> {
-    return this.core.timers.sleep(ms, this.registerWaker);
+  /** Waits for a poke of this channel or of any of `others` (or `ms`); true if the full time elapsed. */
+  waitSignal(ms = Infinity, ...others: Channel[]): Promise<boolean> {
+    if (others.length === 0) return this.core.timers.sleep(ms, this.registerWaker);
+    return this.core.timers.sleep(ms, (wake) => {
+      const unregister = [this, ...others].map((c) => c.registerWaker(wake));
+      return () => {
+        for (const off of unregister) off();
+      };
+    });
   }
 
   /** uuid_break / CF_BREAK: ends the running media application. */

@@ -17,6 +17,8 @@ export interface AppDefinition {
 export interface DialResult {
   channel?: Channel;
   cause?: string;
+  /** The caller went away while the leg rang (IDX_CANCEL in switch_ivr_originate). */
+  cancelled?: boolean;
 }
 
 export interface DialOptions {
@@ -380,6 +382,12 @@ export class Engine {
     for (const one of rest.split('|')) {
       const target = one.trim();
       if (!target) continue;
+      const caller = opts.caller;
+      if (caller && !caller.ready) {
+        // No further leg is created once the caller is down (switch_ivr_originate checks before each
+        // one); the cause is ORIGINATOR_CANCEL after a cancelled leg, else the caller's own.
+        return { cause: last.cancelled ? 'ORIGINATOR_CANCEL' : (caller.hangupCause ?? 'ORIGINATOR_CANCEL'), cancelled: last.cancelled };
+      }
       const { vars: legVars, rest: endpoint } = parseDialVariables(target);
       const all = new Map(merged);
       for (const [k, v] of legVars) all.set(k, v);
@@ -414,7 +422,7 @@ export class Engine {
     const script = opts.script ?? this.scriptFor(number, tokens);
     const name = type === 'sim' ? `sim/${number}` : endpoint;
     const ch = this.newOutboundLeg(name, number, vars, opts, type === 'sim' ? 'mod_sim' : `mod_${type}`);
-    return this.runFarEnd(ch, script, this.timeoutSec(vars, opts));
+    return this.runFarEnd(ch, script, this.timeoutSec(vars, opts), opts.caller);
   }
 
   private timeoutSec(vars: Map<string, string>, opts: DialOptions): number {
@@ -469,8 +477,14 @@ export class Engine {
     return ch;
   }
 
-  /** Plays a far-end script on a new outbound leg; resolves when it answered or failed. */
-  private async runFarEnd(ch: Channel, script: FarEndScript, timeoutSec: number): Promise<DialResult> {
+  /**
+   * Plays a far-end script on a new outbound leg; resolves when it answered or failed. With a
+   * `caller` (bridge) this is switch_ivr_originate's wait loop: it runs the caller's queued
+   * messages (switch_ivr_parse_all_events, so a `sendmsg hangup` takes effect) and stops as soon as
+   * the caller is no longer up (uuid_kill, hupall, a hangup from outside); the leg is then cancelled
+   * with ORIGINATOR_CANCEL and so is the originate (IDX_CANCEL), even if the leg just answered.
+   */
+  private async runFarEnd(ch: Channel, script: FarEndScript, timeoutSec: number, caller?: Channel): Promise<DialResult> {
     const timers = this.core.timers;
     const timeout = timers.set(() => {
       if (!ch.answered) ch.hangup('NO_ANSWER');
@@ -490,8 +504,25 @@ export class Engine {
       }, delay);
     }
     // Until the leg answers nobody else runs it: a failure completes its hangup here.
-    while (ch.ready && !ch.answered && !this.core.stopped) await ch.waitSignal();
+    while (ch.ready && !ch.answered && !this.core.stopped) {
+      if (caller) {
+        if (!caller.ready) break;
+        const msg = caller.nextMessage();
+        if (msg) {
+          await this.runQueued(caller, msg);
+          continue;
+        }
+        await ch.waitSignal(Infinity, caller);
+      } else {
+        await ch.waitSignal();
+      }
+    }
     timers.cancel(timeout);
+    if (caller && !caller.ready && !this.core.stopped) {
+      if (ch.ready) ch.hangup('ORIGINATOR_CANCEL');
+      void ch.finishHangup();
+      return { cause: 'ORIGINATOR_CANCEL', cancelled: true };
+    }
     if (ch.ready && ch.answered) return { channel: ch };
     const cause = ch.hangupCause ?? 'NORMAL_CLEARING';
     if (!this.core.stopped) void ch.finishHangup();
@@ -521,7 +552,7 @@ export class Engine {
     this.core.linkLoopback(a, b);
     void this.runInbound(b);
     const timeout = this.timeoutSec(vars, opts);
-    return this.runFarEnd(a, { noAnswer: true }, timeout);
+    return this.runFarEnd(a, { noAnswer: true }, timeout, opts.caller);
   }
 
   /**
@@ -578,29 +609,36 @@ export class Engine {
   // ------------------------------------------------------------------ bridge
 
   /**
-   * mod_dptools bridge: dials the peer; on failure sets originate_failed_cause and applies
-   * switch_channel_handle_cause; on success answers the caller, fires CHANNEL_BRIDGE and waits
-   * until either side hangs up, then CHANNEL_UNBRIDGE.
+   * mod_dptools bridge: dials the peer (while it rings the caller's queued messages run and the
+   * caller hanging up cancels it: ORIGINATOR_CANCEL); on failure sets originate_disposition,
+   * DIALSTATUS and originate_failed_cause and applies switch_channel_handle_cause; on success
+   * answers the caller, fires CHANNEL_BRIDGE and waits until either side hangs up, then
+   * CHANNEL_UNBRIDGE. The application sets no response: Application-Response is `_none_`.
    */
   async bridge(ch: Channel, dialString: string): Promise<void> {
     const vars = new Map<string, string>();
     // Exported variables travel to the new leg (switch_ivr_originate).
     for (const [name, value] of ch.exports) vars.set(name, value);
-    const result = await this.dial(dialString, { caller: ch, variables: vars, timeoutSec: 60 });
+    let result = await this.dial(dialString, { caller: ch, variables: vars, timeoutSec: 60 });
+    if (result.channel && !ch.ready) {
+      // The caller went down between the answer and now: the originate is cancelled after all.
+      result.channel.hangup('ORIGINATOR_CANCEL');
+      await this.finishLeg(result.channel);
+      result = { cause: 'ORIGINATOR_CANCEL', cancelled: true };
+    }
     if (!result.channel) {
       const cause = result.cause ?? 'NORMAL_TEMPORARY_FAILURE';
+      // switch_ivr_originate's end sets these on the caller; the bridge application adds originate_failed_cause.
       ch.setVar('originate_disposition', cause);
+      ch.setVar('DIALSTATUS', dialStatus(cause));
       ch.setVar('originate_failed_cause', cause);
-      ch.setVar('DIALSTATUS', cause === 'USER_BUSY' ? 'BUSY' : cause === 'NO_ANSWER' ? 'NOANSWER' : 'FAIL');
       this.handleCause(ch, cause);
       return;
     }
     const peer = result.channel;
-    if (!ch.ready) {
-      peer.hangup('ORIGINATOR_CANCEL');
-      await this.finishLeg(peer);
-      return;
-    }
+    ch.setVar('originate_disposition', 'call accepted');
+    // As in switch_ivr_originate: an answered peer gives EARLY and an early-media one ANSWER (sic).
+    ch.setVar('DIALSTATUS', peer.answered ? 'EARLY' : 'ANSWER');
     if (!ch.answered) ch.answer();
     await this.bridgeChannels(ch, peer, true, true);
     await this.finishLeg(peer);
@@ -658,7 +696,7 @@ export class Engine {
         continue;
       }
       if (runMessages && a.consumeBreak()) continue;
-      await Promise.race([a.waitSignal(), b.waitSignal()]);
+      await a.waitSignal(Infinity, b);
     }
     if (this.core.stopped) return;
     a.partner = undefined;
@@ -671,6 +709,25 @@ export class Engine {
     a.fire('CHANNEL_UNBRIDGE', SITES.unbridge, { before: [['Bridge-A-Unique-ID', a.uuid], ['Bridge-B-Unique-ID', b.uuid]] });
     if (!a.ready && b.ready) b.hangup('NORMAL_CLEARING');
     if (!b.ready && a.ready && !callerSurvives) a.hangup('NORMAL_CLEARING');
+  }
+}
+
+/** DIALSTATUS for a failed originate (switch_ivr_originate). */
+function dialStatus(cause: string): string {
+  switch (cause) {
+    case 'ORIGINATOR_CANCEL':
+      return 'CANCEL';
+    case 'USER_BUSY':
+      return 'BUSY';
+    case 'NO_ANSWER':
+      return 'NOANSWER';
+    case 'DESTINATION_OUT_OF_ORDER':
+    case 'INVALID_PROFILE':
+      return 'INVALIDARGS';
+    case 'CALL_REJECTED':
+      return 'DONTCALL';
+    default:
+      return cause;
   }
 }
 
