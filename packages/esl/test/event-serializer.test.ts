@@ -17,7 +17,7 @@ import {
   urlDecode,
   xmlUnescape,
 } from '../src/protocol/index.js';
-import { fixturesDir } from './simulator-helpers.test.js';
+import { fixturesDir } from './helpers/simulator.js';
 
 function eventFrames(file: string, type: string): Frame[] {
   const data = fs.readFileSync(path.join(fixturesDir(), file));

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { EslEvent } from '../src/protocol/index.js';
-import { OutboundServer, Wire, delay, startSim, until } from './simulator-helpers.test.js';
+import { OutboundServer, Wire, delay, startSim, until } from './helpers/simulator.js';
 
 const of = (uuid: string) => (e: EslEvent): boolean => e.uniqueId === uuid;
 

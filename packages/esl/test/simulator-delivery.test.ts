@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { EslEvent } from '../src/protocol/index.js';
 import type { SimEvent } from '../src/testing/index.js';
-import { OutboundServer, Wire, delay, startSim, until } from './simulator-helpers.test.js';
+import { OutboundServer, Wire, delay, startSim, until } from './helpers/simulator.js';
 
 /** The per-channel types `myevents` subscribes to (MES parse_command). */
 const MYEVENTS = new Set([

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { EslEvent, type Frame, parseFrames } from '../src/protocol/index.js';
-import { OutboundServer, Wire, fixturesDir, startSim } from './simulator-helpers.test.js';
+import { OutboundServer, Wire, fixturesDir, startSim } from './helpers/simulator.js';
 
 const UUID_RE = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
 

@@ -1,8 +1,17 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Wire, delay, startSim } from './simulator-helpers.test.js';
+import { Wire, delay, startSim } from './helpers/simulator.js';
 
 const GOODBYE = 'Disconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n';
+
+test('greeting: the simulator sends auth/request and nothing else (wire helper sanity)', { timeout: 20_000 }, async (t) => {
+  const sim = await startSim(t);
+  const w = await Wire.connect(sim.port);
+  const first = await w.next();
+  assert.equal(first.contentType, 'auth/request');
+  assert.equal(w.raw.toString('latin1'), 'Content-Type: auth/request\n\n');
+  w.close();
+});
 
 test('auth: right password is accepted, byte-exact reply', { timeout: 20_000 }, async (t) => {
   const sim = await startSim(t, { password: 'secret' });

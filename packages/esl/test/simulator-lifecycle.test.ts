@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { test } from 'node:test';
 import { Simulator } from '../src/testing/index.js';
-import { OutboundServer, Wire, delay, startSim } from './simulator-helpers.test.js';
+import { OutboundServer, Wire, delay, startSim } from './helpers/simulator.js';
 
 const GOODBYE = 'Disconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n';
 

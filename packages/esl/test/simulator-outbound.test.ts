@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { EslEvent } from '../src/protocol/index.js';
-import { OutboundServer, Wire, delay, startSim } from './simulator-helpers.test.js';
+import { OutboundServer, Wire, delay, startSim } from './helpers/simulator.js';
 
 const GOODBYE = 'Disconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n';
 

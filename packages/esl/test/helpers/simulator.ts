@@ -1,15 +1,13 @@
 /**
  * Raw-socket helpers for the simulator tests: a plain node:net socket plus the protocol core's
- * Parser, so the simulator is checked without any client library. Also holds a sanity test of
- * the helpers themselves.
+ * Parser, so the simulator is checked without any client library.
  */
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { test } from 'node:test';
-import { EslEvent, type Frame, Parser } from '../src/protocol/index.js';
-import { Simulator, type SimulatorOptions } from '../src/testing/index.js';
+import { EslEvent, type Frame, Parser } from '../../src/protocol/index.js';
+import { Simulator, type SimulatorOptions } from '../../src/testing/index.js';
 
 /** A raw ESL connection: write bytes, await frames in order. */
 export class Wire {
@@ -215,20 +213,8 @@ export async function startSim(t: { after: (fn: () => Promise<void> | void) => v
 
 /** The shared fixture directory: <repo>/../shared/fixtures, from this file's place in the repo. */
 export function fixturesDir(): string {
-  // dist/test/x.js or test/x.ts: walk up to the repository root (the directory holding packages/).
+  // dist/test/helpers/x.js or test/helpers/x.ts: walk up to the repository root (the directory holding packages/).
   let dir = path.dirname(fileURLToPath(import.meta.url));
   while (!path.basename(dir).startsWith('packages') && path.dirname(dir) !== dir) dir = path.dirname(dir);
   return path.join(path.dirname(dir), '..', 'shared', 'fixtures');
 }
-
-// Registered only when this file itself is the test file being run, not in every file importing the helpers.
-const runningThisFile = process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
-
-if (runningThisFile) test('wire helper: the simulator greets with auth/request and nothing else', { timeout: 20_000 }, async (t) => {
-  const sim = await startSim(t);
-  const w = await Wire.connect(sim.port);
-  const first = await w.next();
-  assert.equal(first.contentType, 'auth/request');
-  assert.equal(w.raw.toString('latin1'), 'Content-Type: auth/request\n\n');
-  w.close();
-});
