@@ -504,16 +504,12 @@ export class CallSession extends EventEmitter {
     if (this.state === 'ending' || this.state === 'ended' || this.conn.closed) {
       return Promise.reject(new EslConnectionClosedError(`cannot execute ${app}: call session ended`));
     }
+    // As in the client: FreeSWITCH runs nothing for loops 0, so no completion would ever come.
+    if (options.loops === 0) return Promise.reject(new EslInvalidArgumentError('loops: 0 runs nothing and would never complete'));
     const eventUuid = options.eventUuid ?? randomUUID();
     let bytes: Buffer;
     try {
-      bytes = commands.execute(undefined, app, arg, {
-        eventUuid,
-        eventLock: options.eventLock,
-        async: options.async,
-        loops: options.loops,
-        holdBleg: options.holdBleg,
-      });
+      bytes = commands.execute(undefined, app, arg, { ...options, eventUuid });
     } catch (err) {
       return Promise.reject(err);
     }

@@ -521,13 +521,7 @@ export class EslClient extends EventEmitter {
     const eventUuid = options.eventUuid ?? randomUUID();
     let bytes: Buffer;
     try {
-      bytes = commands.execute(uuid, app, arg, {
-        eventUuid,
-        eventLock: options.eventLock,
-        async: options.async,
-        loops: options.loops,
-        holdBleg: options.holdBleg,
-      });
+      bytes = commands.execute(uuid, app, arg, { ...options, eventUuid });
     } catch (err) {
       return Promise.reject(err);
     }

@@ -34,3 +34,22 @@ it('call.execute with loops resolves on the last iteration, not the first', { ti
     await sim.stop();
   }
 });
+
+it('call.execute with loops: 0 is refused at once (FreeSWITCH would run nothing and never complete)', { timeout: 20_000 }, async () => {
+  let resolveErr!: (e: unknown) => void;
+  const got = new Promise<unknown>((r) => (resolveErr = r));
+  const server = createServer(async (call) => {
+    resolveErr(await call.execute('playback', 'ivr/prompt.wav', { loops: 0 }).catch((e: unknown) => e));
+    await call.hangup();
+  });
+  const { port } = await server.listen({ port: 0 });
+  const sim = await Simulator.start();
+  try {
+    await sim.originate({ direction: 'inbound', destination: '5000', socket: { port, async: true, full: true } });
+    const err = (await got) as { code?: string };
+    assert.equal(err.code, 'ESL_INVALID_ARGUMENT');
+  } finally {
+    await server.destroy();
+    await sim.stop();
+  }
+});
