@@ -1,4 +1,5 @@
 import { EslParseError } from '../errors.js';
+import { bytesEqual, latin1 } from './bytes.js';
 import { urlDecode, urlDecodeBytes, xmlUnescape } from './encoding.js';
 import type { Frame } from './frame.js';
 
@@ -57,21 +58,65 @@ function findLine(raw: Buffer, needle: Buffer): number {
   return at;
 }
 
+/** Values scanned byte by byte before handing the rest of the search to native code. */
+const SHORT_VALUE = 64;
+
 /**
- * A plain-format value: `_undef_` is switch_event_serialize's marker for an empty value; anything
- * else is %-decoded leniently (short values are checked for '%' here, which is cheaper than a
- * native search that could run far past the end of the value).
+ * The value of a plain-format line that starts at `start`, up to its LF: `_undef_` is
+ * switch_event_serialize's marker for an empty value; anything else is %-decoded leniently. Short
+ * values are scanned here for their end, '%' and non-ASCII bytes at once, which is cheaper than
+ * native calls that would each cost more than the scan; a clean ASCII value is sliced directly.
  */
+function plainValueAt(raw: Buffer, start: number): string {
+  const len = raw.length;
+  const stop = Math.min(len, start + SHORT_VALUE);
+  let end = start;
+  let plain = true;
+  for (; end < stop; end++) {
+    const c = raw[end]!;
+    if (c === LF) break;
+    if (c === PERCENT || c > 0x7e) plain = false;
+  }
+  if (end === stop && end < len) {
+    end = raw.indexOf(LF, end);
+    if (end === -1) end = len;
+    plain = false;
+  }
+  if (!plain) return urlDecodeBytes(raw, start, end);
+  if (end - start === 7 && raw[start] === 0x5f && bytesEqual(raw, start, '_undef_')) return '';
+  return latin1(raw, start, end);
+}
+
+/** Bytes [start, end) of a plain-format value, decoded (see plainValueAt). */
 function decodePlainValue(raw: Buffer, start: number, end: number): string {
-  const len = end - start;
-  if (len === 7 && raw[start] === 0x5f && raw[start + 6] === 0x5f && raw.toString('latin1', start, end) === '_undef_') {
-    return '';
+  if (end - start === 7 && raw[start] === 0x5f && bytesEqual(raw, start, '_undef_')) return '';
+  return urlDecodeBytes(raw, start, end);
+}
+
+/** EVENT_NAMES by length, for matching the first line of a plain event in its bytes. */
+const EVENT_NAMES_BY_LENGTH: string[][] = [];
+for (const n of EVENT_NAMES) (EVENT_NAMES_BY_LENGTH[n.length] ??= []).push(n);
+const EVENT_NAME_PREFIX = 'Event-Name:';
+const LONGEST_EVENT_NAME = Math.max(...EVENT_NAMES.map((n) => n.length));
+
+/** The EVENT_NAMES entry spelled by a first line `Event-Name: <name>`, if it is one. */
+function knownEventName(raw: Buffer): string | undefined {
+  if (raw[0] !== 0x45 || !bytesEqual(raw, 0, EVENT_NAME_PREFIX)) return undefined;
+  let start = EVENT_NAME_PREFIX.length;
+  while (raw[start] === SPACE) start++;
+  const stop = Math.min(raw.length, start + LONGEST_EVENT_NAME + 1);
+  let end = start;
+  while (end < stop && raw[end] !== LF) end++;
+  if (raw[end] !== LF) return undefined;
+  const candidates = EVENT_NAMES_BY_LENGTH[end - start];
+  if (candidates === undefined) return undefined;
+  const last = raw[end - 1];
+  for (let k = 0; k < candidates.length; k++) {
+    const c = candidates[k]!;
+    // Many names share a CHANNEL_ prefix; the last letter tells most of them apart at once.
+    if (c.charCodeAt(c.length - 1) === last && bytesEqual(raw, start, c)) return c;
   }
-  if (len > 64) return urlDecodeBytes(raw, start, end);
-  for (let i = start; i < end; i++) {
-    if (raw[i] === PERCENT) return urlDecodeBytes(raw, start, end);
-  }
-  return raw.toString('utf8', start, end);
+  return undefined;
 }
 
 /** findPlain's answer when only the full parse can tell. */
@@ -184,6 +229,12 @@ export class EslEvent {
 
   /** Event-Name (for CUSTOM events this is 'CUSTOM'; see `subclass`). */
   get name(): string {
+    // Every consumer reads the name of every event: a plain event whose first line names a known
+    // type gets the shared constant, with no lookup and no string built.
+    if (this.names === undefined && this.format === 'plain' && this.headerEnd !== 0) {
+      const known = knownEventName(this.raw!);
+      if (known !== undefined) return known;
+    }
     return this.get('Event-Name') ?? '';
   }
 
@@ -326,6 +377,14 @@ export class EslEvent {
     if (at <= this.clearTo) return true;
     const raw = this.raw!;
     const from = this.clearTo;
+    if (from === 0 && at >= 128) {
+      // First check on this event: one native search backwards from `at`, with no view to build.
+      if (raw.lastIndexOf(LFLF, at - 1) === -1) {
+        this.clearTo = at;
+        return true;
+      }
+      return at < this.plainHeaderEnd();
+    }
     let i = -1;
     if (at - from < 128) {
       // A short stretch: a loop is cheaper than a native search on a sub-view.
@@ -393,10 +452,8 @@ export class EslEvent {
   /** The decoded value of the header line whose value part starts at `start`. */
   private valueAt(start: number): string {
     const raw = this.raw!;
-    let eol = raw.indexOf(LF, start);
-    if (eol === -1) eol = raw.length;
-    while (start < eol && raw[start] === SPACE) start++;
-    return decodePlainValue(raw, start, eol);
+    while (raw[start] === SPACE) start++;
+    return plainValueAt(raw, start);
   }
 
   private ensureParsed(): void {

@@ -1,4 +1,5 @@
 import { EslParseError } from '../errors.js';
+import { bytesEqual, utf8, view, viewOf } from './bytes.js';
 import { Frame, parseHeaderLines } from './frame.js';
 
 export interface ParserOptions {
@@ -17,9 +18,53 @@ export interface ParserOptions {
 export const DEFAULT_MAX_HEADER_BYTES = 1024 * 1024;
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024 * 1024;
 
+/** Slab for bodies that span chunks; a retained body keeps its slab alive, as a view keeps its chunk. */
+const SLAB_BYTES = 64 * 1024;
+const SLAB_MAX_BODY_BYTES = 16 * 1024;
+
 const LF = 0x0a;
 const CR = 0x0d;
-const LFLF = Buffer.from('\n\n', 'latin1');
+const SPACE = 0x20;
+const COLON = 0x3a;
+
+/** Outer header names FreeSWITCH sends: matched with their ':' in the bytes, never decoded. */
+const KNOWN_NAMES = [
+  'Content-Type', 'Content-Length', 'Reply-Text', 'Job-UUID', 'Content-Disposition',
+  'Controlled-Session-UUID', 'Socket-Mode', 'Control', 'Channel-Unique-ID', 'Linger',
+];
+const NAMES_BY_FIRST_BYTE: string[][] = [];
+for (const n of KNOWN_NAMES) (NAMES_BY_FIRST_BYTE[n.charCodeAt(0)] ??= []).push(n);
+
+/** Content-Type values FreeSWITCH sends (mod_event_socket.c), matched the same way. */
+const TYPES_BY_FIRST_BYTE: string[][] = [];
+for (const t of [
+  'text/event-plain', 'text/event-json', 'text/event-xml', 'api/response', 'command/reply',
+  'auth/request', 'log/data', 'text/disconnect-notice', 'text/rude-rejection',
+]) {
+  (TYPES_BY_FIRST_BYTE[t.charCodeAt(0)] ??= []).push(t);
+}
+
+/** The known name whose "Name:" starts the line at `start`, if any (bytes before `end` only). */
+function knownName(buf: Buffer, start: number, end: number): string | undefined {
+  const candidates = NAMES_BY_FIRST_BYTE[buf[start]!];
+  if (candidates === undefined) return undefined;
+  for (let k = 0; k < candidates.length; k++) {
+    const n = candidates[k]!;
+    if (start + n.length < end && buf[start + n.length] === COLON && bytesEqual(buf, start, n)) return n;
+  }
+  return undefined;
+}
+
+/** The known content type spelled at `start` and ended by an LF (before `end`), if any. */
+function knownType(buf: Buffer, start: number, end: number): string | undefined {
+  const candidates = TYPES_BY_FIRST_BYTE[buf[start]!];
+  if (candidates === undefined) return undefined;
+  for (let k = 0; k < candidates.length; k++) {
+    const t = candidates[k]!;
+    if (start + t.length < end && buf[start + t.length] === LF && bytesEqual(buf, start, t)) return t;
+  }
+  return undefined;
+}
 
 const enum State {
   Headers,
@@ -59,6 +104,11 @@ export class Parser {
   private pendingHeaders: Array<[string, string]> = [];
   private body: Buffer | undefined;
   private bodyFilled = 0;
+  /** The chunk bodies were last cut from, and its ArrayBuffer (read once per chunk). */
+  private chunk: Buffer | undefined;
+  private chunkBuffer: ArrayBufferLike | undefined;
+  private slab: Buffer | undefined;
+  private slabUsed = 0;
 
   constructor(onFrame: (frame: Frame) => void, options: ParserOptions = {}) {
     this.onFrame = onFrame;
@@ -81,6 +131,10 @@ export class Parser {
       this.headerParts = [];
       this.body = undefined;
       throw this.error;
+    } finally {
+      // Not kept past this push: an idle connection must not pin its last socket chunk.
+      this.chunk = undefined;
+      this.chunkBuffer = undefined;
     }
   }
 
@@ -95,87 +149,159 @@ export class Parser {
     this.body = undefined;
     this.bodyFilled = 0;
     this.pendingHeaders = [];
+    this.chunk = undefined;
+    this.chunkBuffer = undefined;
   }
 
   private consume(chunk: Buffer): void {
     let pos = 0;
     const len = chunk.length;
-    /** Offset of the next CR at or after `pos` in this chunk: -1 none, -2 not looked for yet. */
-    let crAt = -2;
     while (pos < len) {
       if (this.state === State.Body) {
         pos = this.consumeBody(chunk, pos);
         continue;
       }
-      // Skip stray line breaks between frames (never sent by FreeSWITCH, harmless to accept).
       if (this.headerBytes === 0) {
+        // Skip stray line breaks between frames (never sent by FreeSWITCH, harmless to accept).
         while (pos < len && (chunk[pos] === LF || chunk[pos] === CR)) pos++;
         if (pos === len) return;
-      }
-      const blockStart = pos;
-      let end = -1; // index just past the blank line, when found in this chunk
-      if (this.headerBytes === 0) {
-        // Fast path: a block that lies whole in this chunk and holds no CR ends at its first "\n\n"
-        // (what the line-by-line scan below would find too). FreeSWITCH never sends CR.
-        const blank = chunk.indexOf(LFLF, pos);
-        if (blank !== -1) {
-          if (crAt === -2 || (crAt !== -1 && crAt < pos)) crAt = chunk.indexOf(CR, pos);
-          if (crAt === -1 || crAt > blank) end = blank + 2;
+        const end = this.readBlock(chunk, pos);
+        if (end !== -1) {
+          pos = end;
+          continue;
         }
       }
-      let scan = end === -1 ? pos : len;
-      while (scan < len) {
-        const nl = chunk.indexOf(LF, scan);
-        if (nl === -1) {
-          const tail = len - scan;
-          this.lineIsCR = (this.lineBytes === 0 && tail === 1 && chunk[scan] === CR);
-          this.lineBytes += tail;
-          break;
-        }
-        const lineLen = this.lineBytes + (nl - scan);
-        const blank =
-          lineLen === 0 ||
-          (lineLen === 1 && (this.lineBytes === 1 ? this.lineIsCR : chunk[scan] === CR));
-        this.lineBytes = 0;
-        this.lineIsCR = false;
-        scan = nl + 1;
-        if (blank) {
-          end = scan;
-          break;
-        }
-      }
-      if (end === -1) {
-        this.headerBytes += len - blockStart;
-        if (this.headerBytes > this.maxHeaderBytes) {
-          throw new EslParseError(`header block exceeds ${this.maxHeaderBytes} bytes`);
-        }
-        this.headerParts.push(blockStart === 0 ? chunk : chunk.subarray(blockStart));
-        return;
-      }
-      const blockBytes = this.headerBytes + (end - blockStart);
-      if (blockBytes > this.maxHeaderBytes) {
-        throw new EslParseError(`header block exceeds ${this.maxHeaderBytes} bytes`);
-      }
-      this.headerBytes = 0;
-      if (this.headerParts.length === 0) {
-        this.finishHeaders(chunk, blockStart, end);
-      } else {
-        this.headerParts.push(chunk.subarray(blockStart, end));
-        const block = Buffer.concat(this.headerParts, blockBytes);
-        this.headerParts = [];
-        this.finishHeaders(block, 0, block.length);
-      }
-      pos = end;
-      if ((this.state as State) === State.Body) {
-        pos = this.consumeBody(chunk, pos);
-      }
+      pos = this.scanHeaderLines(chunk, pos);
     }
   }
 
-  private finishHeaders(block: Buffer, start: number, end: number): void {
-    const headers = parseHeaderLines(block, start, end);
+  /**
+   * Fast path for a header block that lies whole in `chunk` from `pos` with LF line ends, as
+   * everything FreeSWITCH sends does: line ends come from native searches, the usual names and
+   * content types are matched in the bytes instead of decoded, and Content-Length is read as a
+   * number. Returns the offset past the blank line, or -1 to leave the block to the general path
+   * (it does not end in this chunk, a line ends in CR, or a line has no name). Only this block's
+   * bytes are read, so falling back costs one more look at them at most.
+   */
+  private readBlock(chunk: Buffer, pos: number): number {
+    const len = chunk.length;
+    const headers: Array<[string, string]> = [];
+    let contentLength = 0; // -1: finishHeaders looks it up
+    let seenLength = false;
+    let i = pos;
+    for (;;) {
+      if (i === len) return -1;
+      if (chunk[i] === LF) break; // the blank line
+      let name = knownName(chunk, i, len);
+      let value: string | undefined;
+      let v: number;
+      let eol = -1;
+      if (name === undefined) {
+        let colon = i;
+        while (colon < len && chunk[colon] !== COLON && chunk[colon] !== LF) colon++;
+        if (colon === len) return -1;
+        if (colon === i || chunk[colon] === LF) return -1;
+        name = utf8(chunk, i, colon);
+        v = colon + 1;
+      } else {
+        v = i + name.length + 1;
+      }
+      while (v < len && chunk[v] === SPACE) v++;
+      if (name === 'Content-Type') {
+        value = knownType(chunk, v, len);
+        if (value !== undefined) eol = v + value.length;
+      } else if (name.length === 14 && !seenLength) {
+        // The first Content-Length counts. Anything unusual about it (another spelling of the
+        // name, a value that is not plain digits) is left to finishHeaders' general lookup.
+        seenLength = true;
+        contentLength = -1;
+        if (name === 'Content-Length') {
+          let n = 0;
+          let k = v;
+          for (let d = chunk[k]! - 0x30; k < len && k - v < 15 && d >= 0 && d <= 9; d = chunk[++k]! - 0x30) n = n * 10 + d;
+          if (k > v && chunk[k] === LF && (k - v === 1 || chunk[v] !== 0x30)) {
+            contentLength = n;
+            value = String(n);
+            eol = k;
+          }
+        }
+      }
+      if (eol === -1) {
+        eol = chunk.indexOf(LF, v);
+        if (eol === -1) return -1;
+      }
+      if (chunk[eol - 1] === CR) return -1;
+      headers.push([name, value ?? utf8(chunk, v, eol)]);
+      i = eol + 1;
+    }
+    const end = i + 1;
+    if (end - pos > this.maxHeaderBytes) throw new EslParseError(`header block exceeds ${this.maxHeaderBytes} bytes`);
+    if (contentLength === -1) this.finishHeaders(headers);
+    else this.finishHeaders(headers, contentLength);
+    return end;
+  }
+
+  /**
+   * The general case: a header block that started in an earlier chunk or does not end in this
+   * one. Walks line by line from `pos`, carrying the line state across chunks, and keeps the
+   * block's pieces until its blank line arrives; returns where the scan stopped.
+   */
+  private scanHeaderLines(chunk: Buffer, pos: number): number {
+    const len = chunk.length;
+    let scan = pos;
+    let end = -1;
+    while (scan < len) {
+      const nl = chunk.indexOf(LF, scan);
+      if (nl === -1) {
+        const tail = len - scan;
+        this.lineIsCR = this.lineBytes === 0 && tail === 1 && chunk[scan] === CR;
+        this.lineBytes += tail;
+        break;
+      }
+      const lineLen = this.lineBytes + (nl - scan);
+      const blank = lineLen === 0 || (lineLen === 1 && (this.lineBytes === 1 ? this.lineIsCR : chunk[scan] === CR));
+      this.lineBytes = 0;
+      this.lineIsCR = false;
+      scan = nl + 1;
+      if (blank) {
+        end = scan;
+        break;
+      }
+    }
+    if (end === -1) {
+      this.headerBytes += len - pos;
+      if (this.headerBytes > this.maxHeaderBytes) {
+        throw new EslParseError(`header block exceeds ${this.maxHeaderBytes} bytes`);
+      }
+      this.headerParts.push(pos === 0 ? chunk : chunk.subarray(pos));
+      return len;
+    }
+    const blockBytes = this.headerBytes + (end - pos);
+    if (blockBytes > this.maxHeaderBytes) {
+      throw new EslParseError(`header block exceeds ${this.maxHeaderBytes} bytes`);
+    }
+    this.headerBytes = 0;
+    let headers: Array<[string, string]>;
+    if (this.headerParts.length === 0) {
+      headers = parseHeaderLines(chunk, pos, end);
+    } else {
+      this.headerParts.push(chunk.subarray(pos, end));
+      const block = Buffer.concat(this.headerParts, blockBytes);
+      this.headerParts = [];
+      headers = parseHeaderLines(block);
+    }
+    this.finishHeaders(headers);
+    return end;
+  }
+
+  /** `knownLength`: the Content-Length already read by the fast path; otherwise it is looked up. */
+  private finishHeaders(headers: Array<[string, string]>, knownLength = -1): void {
     let contentLength = 0;
-    for (let i = 0; i < headers.length; i++) {
+    if (knownLength !== -1) {
+      if (knownLength > this.maxBodyBytes) throw bodyTooLarge(knownLength, this.maxBodyBytes);
+      contentLength = knownLength;
+    }
+    for (let i = 0; knownLength === -1 && i < headers.length; i++) {
       const h = headers[i]!;
       const name = h[0];
       if (name.length === 14 && (name === 'Content-Length' || name.toLowerCase() === 'content-length')) {
@@ -199,11 +325,15 @@ export class Parser {
       const need = this.bodyFilled;
       if (available >= need) {
         // Whole body inside this chunk: hand out a view, no copy.
-        const body = chunk.subarray(pos, pos + need);
+        if (this.chunk !== chunk) {
+          this.chunk = chunk;
+          this.chunkBuffer = chunk.buffer;
+        }
+        const body = viewOf(this.chunkBuffer!, chunk.byteOffset + pos, need);
         this.completeBody(body);
         return pos + need;
       }
-      this.body = Buffer.allocUnsafe(need);
+      this.body = this.allocateBody(need);
       this.bodyFilled = 0;
     }
     const body = this.body;
@@ -218,6 +348,23 @@ export class Parser {
     return pos + take;
   }
 
+  /**
+   * Room for a body that spans chunks. Bodies of a few KiB (most events) are carved from a
+   * shared slab rather than each getting an ArrayBuffer of its own, which costs an allocation
+   * and adds to V8's external-memory accounting, so to garbage collections.
+   */
+  private allocateBody(size: number): Buffer {
+    if (size > SLAB_MAX_BODY_BYTES) return Buffer.allocUnsafe(size);
+    let slab = this.slab;
+    if (slab === undefined || this.slabUsed + size > slab.length) {
+      slab = this.slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+      this.slabUsed = 0;
+    }
+    const start = this.slabUsed;
+    this.slabUsed = (start + size + 7) & ~7;
+    return view(slab, start, start + size);
+  }
+
   private completeBody(body: Buffer): void {
     const headers = this.pendingHeaders;
     this.pendingHeaders = [];
@@ -225,6 +372,10 @@ export class Parser {
     this.state = State.Headers;
     this.onFrame(new Frame(headers, body));
   }
+}
+
+function bodyTooLarge(n: number, max: number): EslParseError {
+  return new EslParseError(`Content-Length ${n} exceeds the ${max}-byte body limit`);
 }
 
 function parseContentLength(raw: string, max: number): number {
@@ -239,7 +390,7 @@ function parseContentLength(raw: string, max: number): number {
       n = n * 10 + c;
     }
     if (i === len) {
-      if (n > max) throw new EslParseError(`Content-Length ${n} exceeds the ${max}-byte body limit`);
+      if (n > max) throw bodyTooLarge(n, max);
       return n;
     }
   }
@@ -248,7 +399,7 @@ function parseContentLength(raw: string, max: number): number {
     throw new EslParseError(`invalid Content-Length: ${JSON.stringify(raw.slice(0, 40))}`);
   }
   const n = Number(text);
-  if (n > max) throw new EslParseError(`Content-Length ${n} exceeds the ${max}-byte body limit`);
+  if (n > max) throw bodyTooLarge(n, max);
   return n;
 }
 

@@ -1,0 +1,56 @@
+/**
+ * Small byte helpers for the hot paths of framing and event lookups. Each one does what a
+ * public Buffer method does, minus argument handling that costs more than the work itself on
+ * short ranges (measured in bench/: a view through `subarray` costs about twice a direct
+ * construction; `toString(encoding, start, end)` adds a dispatch on the encoding name).
+ */
+
+type Slicer = (this: Buffer, start: number, end: number) => string;
+type ViewConstructor = new (buffer: ArrayBufferLike, byteOffset: number, length: number) => Buffer;
+
+const proto = Buffer.prototype as unknown as { latin1Slice?: Slicer; utf8Slice?: Slicer };
+
+// Node's own Buffer class (FastBuffer) is what Buffer's species getter hands to subarray().
+const species = (Buffer as unknown as Record<symbol, unknown>)[Symbol.species];
+const ViewOf: ViewConstructor | undefined =
+  typeof species === 'function' && species !== Buffer && Buffer.isBuffer(new (species as ViewConstructor)(new ArrayBuffer(1), 0, 1))
+    ? (species as ViewConstructor)
+    : undefined;
+
+/**
+ * A Buffer over `length` bytes of `arrayBuffer` from `byteOffset` (what `Buffer.from(arrayBuffer,
+ * byteOffset, length)` returns). Callers that cut many views from one chunk read its `buffer`
+ * and `byteOffset` once: each read of `buffer` is a call into V8.
+ */
+export const viewOf: (arrayBuffer: ArrayBufferLike, byteOffset: number, length: number) => Buffer =
+  ViewOf === undefined
+    ? (arrayBuffer, byteOffset, length) => Buffer.from(arrayBuffer as ArrayBuffer, byteOffset, length)
+    : (arrayBuffer, byteOffset, length) => new ViewOf(arrayBuffer, byteOffset, length);
+
+/** A Buffer sharing the bytes [start, end) of `buf` (what `buf.subarray(start, end)` returns). */
+export function view(buf: Buffer, start: number, end: number): Buffer {
+  return viewOf(buf.buffer, buf.byteOffset + start, end - start);
+}
+
+const latin1Slice = proto.latin1Slice;
+const utf8Slice = proto.utf8Slice;
+
+/** Bytes [start, end) as latin1 (one character per byte); for ASCII this is the text itself. */
+export const latin1: (buf: Buffer, start: number, end: number) => string =
+  typeof latin1Slice === 'function'
+    ? (buf, start, end) => latin1Slice.call(buf, start, end)
+    : (buf, start, end) => buf.toString('latin1', start, end);
+
+/** Bytes [start, end) decoded as UTF-8 (malformed sequences become U+FFFD). */
+export const utf8: (buf: Buffer, start: number, end: number) => string =
+  typeof utf8Slice === 'function'
+    ? (buf, start, end) => utf8Slice.call(buf, start, end)
+    : (buf, start, end) => buf.toString('utf8', start, end);
+
+/** Whether the bytes of `buf` from `start` spell the ASCII string `text`. */
+export function bytesEqual(buf: Buffer, start: number, text: string): boolean {
+  const n = text.length;
+  if (start + n > buf.length) return false;
+  for (let i = 0; i < n; i++) if (buf[start + i] !== text.charCodeAt(i)) return false;
+  return true;
+}
