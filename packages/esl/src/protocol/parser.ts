@@ -77,9 +77,11 @@ const enum State {
  *
  * Linear by construction: every byte is examined once while looking for the blank line that ends
  * a header block (the search state survives chunk boundaries), header pieces are joined once when
- * the block is complete, and a body is either a zero-copy slice of the chunk that holds it or
+ * the block is complete, and a body is either a zero-copy view of the chunk that holds it or
  * filled once into a buffer of exactly Content-Length bytes. Body contents are never scanned here;
- * decoding happens later, and only for what is read.
+ * decoding happens later, and only for what is read. A block that lies whole in one chunk (nearly
+ * every block) is split into headers in the same pass that finds its end (readBlock); the outer
+ * names and content types FreeSWITCH sends become shared constants, not decoded strings.
  *
  * On bad input `push` throws an EslParseError and the parser stays failed: every later push
  * throws the same error, so a caller that forgets to stop feeding cannot resynchronise on garbage.
@@ -176,12 +178,12 @@ export class Parser {
   }
 
   /**
-   * Fast path for a header block that lies whole in `chunk` from `pos` with LF line ends, as
-   * everything FreeSWITCH sends does: line ends come from native searches, the usual names and
-   * content types are matched in the bytes instead of decoded, and Content-Length is read as a
-   * number. Returns the offset past the blank line, or -1 to leave the block to the general path
-   * (it does not end in this chunk, a line ends in CR, or a line has no name). Only this block's
-   * bytes are read, so falling back costs one more look at them at most.
+   * Fast path for a header block that starts at `pos`: one pass over its bytes, in which the
+   * usual outer names and content types are matched in the bytes instead of decoded and
+   * Content-Length is read as a number. Returns the offset past the blank line. A block cut off
+   * by the end of the chunk is handed to the general scanner with the line state reached, so no
+   * byte is searched twice; only a malformed line (no name) sends the block back to the general
+   * scanner from its start (-1), which then reports it.
    */
   private readBlock(chunk: Buffer, pos: number): number {
     const len = chunk.length;
@@ -190,8 +192,20 @@ export class Parser {
     let seenLength = false;
     let i = pos;
     for (;;) {
-      if (i === len) return -1;
-      if (chunk[i] === LF) break; // the blank line
+      if (i === len) return this.carryOver(chunk, pos, i);
+      if (i - pos > this.maxHeaderBytes) throw new EslParseError(`header block exceeds ${this.maxHeaderBytes} bytes`);
+      const c = chunk[i]!;
+      if (c === LF) {
+        i += 1; // the blank line
+        break;
+      }
+      if (c === CR) {
+        if (i + 1 === len) return this.carryOver(chunk, pos, i);
+        if (chunk[i + 1] === LF) {
+          i += 2; // a CRLF blank line
+          break;
+        }
+      }
       let name = knownName(chunk, i, len);
       let value: string | undefined;
       let v: number;
@@ -199,7 +213,7 @@ export class Parser {
       if (name === undefined) {
         let colon = i;
         while (colon < len && chunk[colon] !== COLON && chunk[colon] !== LF) colon++;
-        if (colon === len) return -1;
+        if (colon === len) return this.carryOver(chunk, pos, i);
         if (colon === i || chunk[colon] === LF) return -1;
         name = utf8(chunk, i, colon);
         v = colon + 1;
@@ -228,17 +242,36 @@ export class Parser {
       }
       if (eol === -1) {
         eol = chunk.indexOf(LF, v);
-        if (eol === -1) return -1;
+        if (eol === -1) return this.carryOver(chunk, pos, i);
       }
-      if (chunk[eol - 1] === CR) return -1;
-      headers.push([name, value ?? utf8(chunk, v, eol)]);
+      if (value === undefined) {
+        const valueEnd = chunk[eol - 1] === CR && eol - 1 >= v ? eol - 1 : eol; // CRLF peers
+        value = utf8(chunk, v, valueEnd);
+      }
+      headers.push([name, value]);
       i = eol + 1;
     }
-    const end = i + 1;
-    if (end - pos > this.maxHeaderBytes) throw new EslParseError(`header block exceeds ${this.maxHeaderBytes} bytes`);
+    if (i - pos > this.maxHeaderBytes) throw new EslParseError(`header block exceeds ${this.maxHeaderBytes} bytes`);
     if (contentLength === -1) this.finishHeaders(headers);
     else this.finishHeaders(headers, contentLength);
-    return end;
+    return i;
+  }
+
+  /**
+   * Hands a header block that the end of `chunk` cut off to the general scanner: its bytes from
+   * `pos` are kept, and the scan goes on with the next chunk from the line that starts at
+   * `lineStart`. Returns the chunk's length (all of it is consumed).
+   */
+  private carryOver(chunk: Buffer, pos: number, lineStart: number): number {
+    const len = chunk.length;
+    this.headerBytes = len - pos;
+    if (this.headerBytes > this.maxHeaderBytes) {
+      throw new EslParseError(`header block exceeds ${this.maxHeaderBytes} bytes`);
+    }
+    this.headerParts.push(pos === 0 ? chunk : chunk.subarray(pos));
+    this.lineBytes = len - lineStart;
+    this.lineIsCR = this.lineBytes === 1 && chunk[lineStart] === CR;
+    return len;
   }
 
   /**
