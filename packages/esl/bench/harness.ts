@@ -29,6 +29,8 @@ export interface Result {
   passes: number;
   /** Items per second of each timed pass. */
   passRates: number[];
+  /** Items per second over each interleaved round (measureInterleaved only), for paired ratios. */
+  roundRates?: number[];
   /** Process CPU time (user + system, all threads) spent in the timed passes, in seconds. */
   cpuSeconds: number;
   /** Largest growth of heap used over one timed round (GC'd before it), in bytes. */
@@ -69,6 +71,16 @@ export interface InterleaveOptions {
   secondsPerRound?: number;
   /** Never run more passes than this per round (default unlimited). */
   maxPassesPerRound?: number;
+  /** Untimed passes of each contestant, interleaved, before the first round (default 1). */
+  warmup?: number;
+  /**
+   * Force a full garbage collection before each contestant's round, to report its heap growth
+   * (default true). A forced collection also shrinks the young generation, so the next passes of
+   * a contestant that allocates start by growing it again (page faults): fine for a memory
+   * figure, a distortion for a throughput figure when rounds are short. Without it the memory
+   * columns read "—".
+   */
+  collect?: boolean;
   /** Bytes of input one pass consumes, for the MB/s column. */
   bytesPerPass: number;
 }
@@ -86,7 +98,10 @@ export async function measureInterleaved(contestants: Contestant[], options: Int
   const rounds = options.rounds ?? 3;
   const roundNs = (options.secondsPerRound ?? 0.5) * 1e9;
   const maxPasses = options.maxPassesPerRound ?? Infinity;
+  const collect = options.collect ?? true;
   const results: Result[] = [];
+  // Warm-up rounds, interleaved like the timed ones, so that JIT tiers and socket buffers settle.
+  for (let w = 1; w < (options.warmup ?? 1); w++) for (const c of contestants) await c.pass();
   for (const c of contestants) {
     const out = await c.pass();
     results.push({
@@ -96,6 +111,7 @@ export async function measureInterleaved(contestants: Contestant[], options: Int
       seconds: 0,
       passes: 0,
       passRates: [],
+      roundRates: [],
       heapDelta: 0,
       rssDelta: 0,
       cpuSeconds: 0,
@@ -106,10 +122,11 @@ export async function measureInterleaved(contestants: Contestant[], options: Int
     for (let i = 0; i < contestants.length; i++) {
       const c = contestants[i]!;
       const r = results[i]!;
-      collectGarbage();
+      if (collect) collectGarbage();
       const m0 = memory();
       let spent = 0;
       let passes = 0;
+      let roundItems = 0;
       do {
         const cpu0 = process.cpuUsage();
         const t0 = process.hrtime.bigint();
@@ -121,14 +138,16 @@ export async function measureInterleaved(contestants: Contestant[], options: Int
         spent += ns;
         passes++;
         r.items += out.items;
+        roundItems += out.items;
         r.passRates.push(out.items / (ns / 1e9));
       } while (spent < roundNs && passes < maxPasses);
       const m1 = memory();
+      r.roundRates!.push(roundItems / (spent / 1e9));
       r.seconds += spent / 1e9;
       r.passes += passes;
       r.bytes += options.bytesPerPass * passes;
-      r.heapDelta = Math.max(r.heapDelta, m1.heap - m0.heap);
-      r.rssDelta = Math.max(r.rssDelta, m1.rss - m0.rss);
+      r.heapDelta = collect ? Math.max(r.heapDelta, m1.heap - m0.heap) : NaN;
+      r.rssDelta = collect ? Math.max(r.rssDelta, m1.rss - m0.rss) : NaN;
     }
   }
   return results;
@@ -191,11 +210,28 @@ function withMemory(r: Result, m0: { heap: number; rss: number }): Result {
   return r;
 }
 
-/** The median events/s over the timed passes (robust against a pass slowed down by load). */
-export function rate(r: Result): number {
-  const sorted = [...r.passRates].sort((a, b) => a - b);
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** The median events/s over the timed passes (robust against a pass slowed down by load). */
+export function rate(r: Result): number {
+  return median(r.passRates);
+}
+
+/**
+ * a/b of events/s within each interleaved round. Both ran back to back in the same round, so a
+ * change in the machine's state between rounds (load elsewhere, where the scheduler put the
+ * threads) moves both sides of one ratio alike instead of splitting two medians.
+ */
+export function pairedRatios(a: Result, b: Result): number[] {
+  const ra = a.roundRates ?? [];
+  const rb = b.roundRates ?? [];
+  const out: number[] = [];
+  for (let i = 0; i < Math.min(ra.length, rb.length); i++) out.push(ra[i]! / rb[i]!);
+  return out;
 }
 
 /** Process CPU time per item, in microseconds (less sensitive to load from elsewhere). */
@@ -213,7 +249,7 @@ function fmtInt(n: number): string {
 }
 
 function fmtMB(bytes: number): string {
-  return (bytes / 1024 / 1024).toFixed(1);
+  return Number.isNaN(bytes) ? '—' : (bytes / 1024 / 1024).toFixed(1);
 }
 
 function pad(s: string, width: number, right = false): string {
@@ -257,9 +293,12 @@ export function printTable(title: string, rows: Result[], ratios: Array<[string,
     const ra = rows.find((r) => r.name === a);
     const rb = rows.find((r) => r.name === b);
     if (ra === undefined || rb === undefined) continue;
-    console.log(
-      `  ${a} / ${b}: ${(rate(ra) / rate(rb)).toFixed(2)}× events/s, ${(cpuPerItem(rb) / cpuPerItem(ra)).toFixed(2)}× by CPU time`,
-    );
+    let line = `  ${a} / ${b}: ${(rate(ra) / rate(rb)).toFixed(2)}× events/s, ${(cpuPerItem(rb) / cpuPerItem(ra)).toFixed(2)}× by CPU time`;
+    const paired = pairedRatios(ra, rb);
+    if (paired.length > 1) {
+      line += `; round by round ${median(paired).toFixed(2)}× (${Math.min(...paired).toFixed(2)}–${Math.max(...paired).toFixed(2)})`;
+    }
+    console.log(line);
   }
   return ok;
 }
