@@ -77,7 +77,7 @@ function plainValueAt(raw: Buffer, start: number): string {
     if (c === LF) break;
     if (c === PERCENT || c > 0x7e) plain = false;
   }
-  if (end === stop && end < len) {
+  if (end === stop && end < len && raw[end] !== LF) {
     end = raw.indexOf(LF, end);
     if (end === -1) end = len;
     plain = false;
