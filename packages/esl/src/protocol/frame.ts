@@ -52,25 +52,12 @@ const NON_ASCII = /[^\x00-\x7f]/;
  * Splits a complete header block (every line ending in LF; a trailing CR is tolerated) into
  * name/value pairs. Each line splits at its first ':'; leading spaces of the value are dropped,
  * the way mod_event_socket reads them, so a value may itself contain ': '. Blank lines are skipped.
+ *
+ * The block is decoded once as latin1, which is one character per byte, so string offsets are
+ * byte offsets; in a block holding a non-ASCII byte, names and values are decoded again as UTF-8.
  */
 export function parseHeaderLines(block: Buffer, start = 0, end = block.length): Array<[string, string]> {
   const out: Array<[string, string]> = [];
-  let pos = start;
-  while (pos < end) {
-    const next = splitHeaderLines(block, pos, end, out);
-    pos = next === -1 ? end : next;
-  }
-  return out;
-}
-
-/**
- * Appends the header lines of `block` from `start` to the first blank line (an empty line or a
- * lone CR) to `out`, and returns the offset just past that blank line; -1 when `end` comes first.
- *
- * The range is decoded once as latin1, which is one character per byte, so string offsets are
- * byte offsets; the rare name or value holding a non-ASCII byte is decoded again as UTF-8.
- */
-export function splitHeaderLines(block: Buffer, start: number, end: number, out: Array<[string, string]>): number {
   const text = block.toString('latin1', start, end);
   const len = text.length;
   const ascii = !NON_ASCII.test(text);
@@ -80,19 +67,20 @@ export function splitHeaderLines(block: Buffer, start: number, end: number, out:
     if (eol === -1) eol = len;
     let lineEnd = eol;
     if (lineEnd > pos && text.charCodeAt(lineEnd - 1) === CR) lineEnd--;
-    if (lineEnd === pos) return eol === len ? -1 : start + eol + 1;
-    const colon = text.indexOf(':', pos);
-    if (colon === -1 || colon >= lineEnd || colon === pos) {
-      throw new EslParseError(`malformed header line: ${JSON.stringify(block.toString('utf8', start + pos, start + Math.min(lineEnd, pos + 80)))}`);
-    }
-    let v = colon + 1;
-    while (v < lineEnd && text.charCodeAt(v) === SPACE) v++;
-    if (ascii) {
-      out.push([text.slice(pos, colon), text.slice(v, lineEnd)]);
-    } else {
-      out.push([block.toString('utf8', start + pos, start + colon), block.toString('utf8', start + v, start + lineEnd)]);
+    if (lineEnd > pos) {
+      const colon = text.indexOf(':', pos);
+      if (colon === -1 || colon >= lineEnd || colon === pos) {
+        throw new EslParseError(`malformed header line: ${JSON.stringify(block.toString('utf8', start + pos, start + Math.min(lineEnd, pos + 80)))}`);
+      }
+      let v = colon + 1;
+      while (v < lineEnd && text.charCodeAt(v) === SPACE) v++;
+      if (ascii) {
+        out.push([text.slice(pos, colon), text.slice(v, lineEnd)]);
+      } else {
+        out.push([block.toString('utf8', start + pos, start + colon), block.toString('utf8', start + v, start + lineEnd)]);
+      }
     }
     pos = eol + 1;
   }
-  return -1;
+  return out;
 }

@@ -106,8 +106,7 @@ export class Parser {
   private pendingHeaders: Array<[string, string]> = [];
   private body: Buffer | undefined;
   private bodyFilled = 0;
-  /** The chunk bodies were last cut from, and its ArrayBuffer (read once per chunk). */
-  private chunk: Buffer | undefined;
+  /** The ArrayBuffer of the chunk being consumed (read once per push: each read calls into V8). */
   private chunkBuffer: ArrayBufferLike | undefined;
   private slab: Buffer | undefined;
   private slabUsed = 0;
@@ -135,7 +134,6 @@ export class Parser {
       throw this.error;
     } finally {
       // Not kept past this push: an idle connection must not pin its last socket chunk.
-      this.chunk = undefined;
       this.chunkBuffer = undefined;
     }
   }
@@ -151,7 +149,6 @@ export class Parser {
     this.body = undefined;
     this.bodyFilled = 0;
     this.pendingHeaders = [];
-    this.chunk = undefined;
     this.chunkBuffer = undefined;
   }
 
@@ -358,11 +355,7 @@ export class Parser {
       const need = this.bodyFilled;
       if (available >= need) {
         // Whole body inside this chunk: hand out a view, no copy.
-        if (this.chunk !== chunk) {
-          this.chunk = chunk;
-          this.chunkBuffer = chunk.buffer;
-        }
-        const body = viewOf(this.chunkBuffer!, chunk.byteOffset + pos, need);
+        const body = viewOf((this.chunkBuffer ??= chunk.buffer), chunk.byteOffset + pos, need);
         this.completeBody(body);
         return pos + need;
       }
