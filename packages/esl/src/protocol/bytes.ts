@@ -47,10 +47,24 @@ export const utf8: (buf: Buffer, start: number, end: number) => string =
     ? (buf, start, end) => utf8Slice.call(buf, start, end)
     : (buf, start, end) => buf.toString('utf8', start, end);
 
-/** Whether the bytes of `buf` from `start` spell the ASCII string `text`. */
-export function bytesEqual(buf: Buffer, start: number, text: string): boolean {
-  const n = text.length;
+/** An ASCII constant together with its bytes, to be recognised in a buffer without decoding. */
+export interface Word {
+  readonly text: string;
+  readonly bytes: Uint8Array;
+}
+
+export function word(text: string): Word {
+  return { text, bytes: new Uint8Array(Buffer.from(text, 'latin1')) };
+}
+
+/**
+ * Whether the bytes of `buf` from `start` are those of `w`. Compares bytes with bytes: reading
+ * the characters of the string instead costs about half as much again.
+ */
+export function spells(buf: Buffer, start: number, w: Word): boolean {
+  const bytes = w.bytes;
+  const n = bytes.length;
   if (start + n > buf.length) return false;
-  for (let i = 0; i < n; i++) if (buf[start + i] !== text.charCodeAt(i)) return false;
+  for (let i = 0; i < n; i++) if (buf[start + i] !== bytes[i]) return false;
   return true;
 }

@@ -1,5 +1,5 @@
 import { EslParseError } from '../errors.js';
-import { bytesEqual, latin1 } from './bytes.js';
+import { latin1, spells, word, type Word } from './bytes.js';
 import { urlDecode, urlDecodeBytes, xmlUnescape } from './encoding.js';
 import type { Frame } from './frame.js';
 
@@ -83,26 +83,29 @@ function plainValueAt(raw: Buffer, start: number): string {
     plain = false;
   }
   if (!plain) return urlDecodeBytes(raw, start, end);
-  if (end - start === 7 && raw[start] === 0x5f && bytesEqual(raw, start, '_undef_')) return '';
+  if (end - start === 7 && raw[start] === 0x5f && spells(raw, start, UNDEF)) return '';
   return latin1(raw, start, end);
 }
 
 /** Bytes [start, end) of a plain-format value, decoded (see plainValueAt). */
 function decodePlainValue(raw: Buffer, start: number, end: number): string {
-  if (end - start === 7 && raw[start] === 0x5f && bytesEqual(raw, start, '_undef_')) return '';
+  if (end - start === 7 && raw[start] === 0x5f && spells(raw, start, UNDEF)) return '';
   return urlDecodeBytes(raw, start, end);
 }
 
+/** switch_event_serialize's marker for an empty value. */
+const UNDEF = word('_undef_');
+
 /** EVENT_NAMES by length, for matching the first line of a plain event in its bytes. */
-const EVENT_NAMES_BY_LENGTH: string[][] = [];
-for (const n of EVENT_NAMES) (EVENT_NAMES_BY_LENGTH[n.length] ??= []).push(n);
-const EVENT_NAME_PREFIX = 'Event-Name:';
+const EVENT_NAMES_BY_LENGTH: Word[][] = [];
+for (const n of EVENT_NAMES) (EVENT_NAMES_BY_LENGTH[n.length] ??= []).push(word(n));
+const EVENT_NAME_PREFIX = word('Event-Name:');
 const LONGEST_EVENT_NAME = Math.max(...EVENT_NAMES.map((n) => n.length));
 
 /** The EVENT_NAMES entry spelled by a first line `Event-Name: <name>`, if it is one. */
 function knownEventName(raw: Buffer): string | undefined {
-  if (raw[0] !== 0x45 || !bytesEqual(raw, 0, EVENT_NAME_PREFIX)) return undefined;
-  let start = EVENT_NAME_PREFIX.length;
+  if (raw[0] !== 0x45 || !spells(raw, 0, EVENT_NAME_PREFIX)) return undefined;
+  let start = EVENT_NAME_PREFIX.bytes.length;
   while (raw[start] === SPACE) start++;
   const stop = Math.min(raw.length, start + LONGEST_EVENT_NAME + 1);
   let end = start;
@@ -112,9 +115,9 @@ function knownEventName(raw: Buffer): string | undefined {
   if (candidates === undefined) return undefined;
   const last = raw[end - 1];
   for (let k = 0; k < candidates.length; k++) {
-    const c = candidates[k]!;
+    const w = candidates[k]!;
     // Many names share a CHANNEL_ prefix; the last letter tells most of them apart at once.
-    if (c.charCodeAt(c.length - 1) === last && bytesEqual(raw, start, c)) return c;
+    if (w.bytes[w.bytes.length - 1] === last && spells(raw, start, w)) return w.text;
   }
   return undefined;
 }

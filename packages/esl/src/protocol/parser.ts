@@ -1,5 +1,5 @@
 import { EslParseError } from '../errors.js';
-import { bytesEqual, utf8, view, viewOf } from './bytes.js';
+import { spells, utf8, view, viewOf, word, type Word } from './bytes.js';
 import { Frame, parseHeaderLines } from './frame.js';
 
 export interface ParserOptions {
@@ -28,20 +28,21 @@ const SPACE = 0x20;
 const COLON = 0x3a;
 
 /** Outer header names FreeSWITCH sends: matched with their ':' in the bytes, never decoded. */
-const KNOWN_NAMES = [
+const NAMES_BY_FIRST_BYTE = byFirstByte([
   'Content-Type', 'Content-Length', 'Reply-Text', 'Job-UUID', 'Content-Disposition',
   'Controlled-Session-UUID', 'Socket-Mode', 'Control', 'Channel-Unique-ID', 'Linger',
-];
-const NAMES_BY_FIRST_BYTE: string[][] = [];
-for (const n of KNOWN_NAMES) (NAMES_BY_FIRST_BYTE[n.charCodeAt(0)] ??= []).push(n);
+]);
 
 /** Content-Type values FreeSWITCH sends (mod_event_socket.c), matched the same way. */
-const TYPES_BY_FIRST_BYTE: string[][] = [];
-for (const t of [
+const TYPES_BY_FIRST_BYTE = byFirstByte([
   'text/event-plain', 'text/event-json', 'text/event-xml', 'api/response', 'command/reply',
   'auth/request', 'log/data', 'text/disconnect-notice', 'text/rude-rejection',
-]) {
-  (TYPES_BY_FIRST_BYTE[t.charCodeAt(0)] ??= []).push(t);
+]);
+
+function byFirstByte(texts: string[]): Word[][] {
+  const table: Word[][] = [];
+  for (const t of texts) (table[t.charCodeAt(0)] ??= []).push(word(t));
+  return table;
 }
 
 /** The known name whose "Name:" starts the line at `start`, if any (bytes before `end` only). */
@@ -49,8 +50,9 @@ function knownName(buf: Buffer, start: number, end: number): string | undefined 
   const candidates = NAMES_BY_FIRST_BYTE[buf[start]!];
   if (candidates === undefined) return undefined;
   for (let k = 0; k < candidates.length; k++) {
-    const n = candidates[k]!;
-    if (start + n.length < end && buf[start + n.length] === COLON && bytesEqual(buf, start, n)) return n;
+    const w = candidates[k]!;
+    const n = w.bytes.length;
+    if (start + n < end && buf[start + n] === COLON && spells(buf, start, w)) return w.text;
   }
   return undefined;
 }
@@ -60,8 +62,9 @@ function knownType(buf: Buffer, start: number, end: number): string | undefined 
   const candidates = TYPES_BY_FIRST_BYTE[buf[start]!];
   if (candidates === undefined) return undefined;
   for (let k = 0; k < candidates.length; k++) {
-    const t = candidates[k]!;
-    if (start + t.length < end && buf[start + t.length] === LF && bytesEqual(buf, start, t)) return t;
+    const w = candidates[k]!;
+    const n = w.bytes.length;
+    if (start + n < end && buf[start + n] === LF && spells(buf, start, w)) return w.text;
   }
   return undefined;
 }
