@@ -1,14 +1,14 @@
 /**
  * Small byte helpers for the hot paths of framing and event lookups. Each one does what a
  * public Buffer method does, minus argument handling that costs more than the work itself on
- * short ranges (measured in bench/: a view through `subarray` costs about twice a direct
- * construction; `toString(encoding, start, end)` adds a dispatch on the encoding name).
+ * short ranges (a view through `subarray` costs about twice a direct construction;
+ * `toString(encoding, start, end)` adds a dispatch on the encoding name).
  */
 
 type Slicer = (this: Buffer, start: number, end: number) => string;
 type ViewConstructor = new (buffer: ArrayBufferLike, byteOffset: number, length: number) => Buffer;
 
-const proto = Buffer.prototype as unknown as { latin1Slice?: Slicer; utf8Slice?: Slicer };
+const proto = Buffer.prototype as unknown as { utf8Slice?: Slicer };
 
 // Node's own Buffer class (FastBuffer) is what Buffer's species getter hands to subarray().
 const species = (Buffer as unknown as Record<symbol, unknown>)[Symbol.species];
@@ -32,14 +32,7 @@ export function view(buf: Buffer, start: number, end: number): Buffer {
   return viewOf(buf.buffer, buf.byteOffset + start, end - start);
 }
 
-const latin1Slice = proto.latin1Slice;
 const utf8Slice = proto.utf8Slice;
-
-/** Bytes [start, end) as latin1 (one character per byte); for ASCII this is the text itself. */
-export const latin1: (buf: Buffer, start: number, end: number) => string =
-  typeof latin1Slice === 'function'
-    ? (buf, start, end) => latin1Slice.call(buf, start, end)
-    : (buf, start, end) => buf.toString('latin1', start, end);
 
 /** Bytes [start, end) decoded as UTF-8 (malformed sequences become U+FFFD). */
 export const utf8: (buf: Buffer, start: number, end: number) => string =
