@@ -18,9 +18,27 @@ export interface ParserOptions {
 export const DEFAULT_MAX_HEADER_BYTES = 1024 * 1024;
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024 * 1024;
 
-/** Slab for bodies that span chunks; a retained body keeps its slab alive, as a view keeps its chunk. */
+/**
+ * Bodies of a few KiB that span chunks (most events) are carved from a slab shared by every
+ * parser in the thread, as Node pools small Buffers, rather than each getting an ArrayBuffer of
+ * its own, which costs an allocation and adds to V8's external-memory accounting, so to garbage
+ * collections. Shared, not per parser: 10,000 idle connections must not hold 10,000 slabs. A body
+ * that is kept keeps its slab alive, as a body cut from a socket chunk keeps that chunk.
+ */
 const SLAB_BYTES = 64 * 1024;
 const SLAB_MAX_BODY_BYTES = 16 * 1024;
+let slab: Buffer | undefined;
+let slabUsed = 0;
+
+function carveBody(size: number): Buffer {
+  if (slab === undefined || slabUsed + size > slab.length) {
+    slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const start = slabUsed;
+  slabUsed = (start + size + 7) & ~7;
+  return view(slab, start, start + size);
+}
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -111,8 +129,6 @@ export class Parser {
   private bodyFilled = 0;
   /** The ArrayBuffer of the chunk being consumed (read once per push: each read calls into V8). */
   private chunkBuffer: ArrayBufferLike | undefined;
-  private slab: Buffer | undefined;
-  private slabUsed = 0;
 
   constructor(onFrame: (frame: Frame) => void, options: ParserOptions = {}) {
     this.onFrame = onFrame;
@@ -377,21 +393,9 @@ export class Parser {
     return pos + take;
   }
 
-  /**
-   * Room for a body that spans chunks. Bodies of a few KiB (most events) are carved from a
-   * shared slab rather than each getting an ArrayBuffer of its own, which costs an allocation
-   * and adds to V8's external-memory accounting, so to garbage collections.
-   */
+  /** Room for a body that spans chunks (see allocateBody). */
   private allocateBody(size: number): Buffer {
-    if (size > SLAB_MAX_BODY_BYTES) return Buffer.allocUnsafe(size);
-    let slab = this.slab;
-    if (slab === undefined || this.slabUsed + size > slab.length) {
-      slab = this.slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
-      this.slabUsed = 0;
-    }
-    const start = this.slabUsed;
-    this.slabUsed = (start + size + 7) & ~7;
-    return view(slab, start, start + size);
+    return size > SLAB_MAX_BODY_BYTES ? Buffer.allocUnsafe(size) : carveBody(size);
   }
 
   private completeBody(body: Buffer): void {
