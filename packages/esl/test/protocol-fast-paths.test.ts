@@ -896,6 +896,22 @@ describe('EslEvent: the header/body boundary (blank-line check)', () => {
     );
   });
 
+  it('an event over 16 KiB: case-insensitive lookups see only its headers', () => {
+    // A long api output as the body: the folded lookup must not take its lines for headers.
+    const big = `${'x'.repeat(80)}\n`.repeat(300) + BODY;
+    assert.ok(big.length > 16 * 1024);
+    const without = padded([['Job-UUID', JOB]], big);
+    assert.equal(EslEvent.fromPlain(without).get('unique-id'), undefined);
+    assert.equal(EslEvent.fromPlain(without).get('UNIQUE-ID'), undefined);
+    assert.equal(EslEvent.fromPlain(without).body, big);
+    const withHeader = padded([['Job-UUID', JOB], ['UNIQUE-id', 'right']], big);
+    const ev = EslEvent.fromPlain(withHeader);
+    assert.equal(ev.get('unique-id'), 'right');
+    assert.equal(ev.uniqueId, 'right');
+    assert.equal(ev.get('job-uuid'), JOB);
+    assert.equal(ev.body, big);
+  });
+
   it('a body that starts with "Unique-ID:" right after the blank line', () => {
     const body = 'Unique-ID: wrong\n';
     const text = padded([], body);

@@ -106,6 +106,9 @@ function knownEventName(raw: Buffer): string | undefined {
   return undefined;
 }
 
+/** Events up to this size are lower-cased whole for a case-insensitive lookup (see findFolded). */
+const FOLD_WHOLE_BYTES = 16 * 1024;
+
 /** findPlain's answer when only the full parse can tell. */
 const FULL_PARSE = Symbol('full parse');
 
@@ -152,7 +155,7 @@ export class EslEvent {
   private index: Map<string, number> | undefined;
   /** First index of each name folded to lower case; built on the first exact-case miss. */
   private lowerIndex: Map<string, number> | undefined;
-  /** For plain: the bytes as a lower-cased latin1 string, for case-insensitive lookups. */
+  /** For plain: the bytes (of a large event, its headers) as a lower-cased latin1 string, for case-insensitive lookups. */
   private lowerText: string | undefined;
   private bodyText: string | undefined;
 
@@ -422,7 +425,11 @@ export class EslEvent {
    */
   private findFolded(name: string): string | undefined | typeof FULL_PARSE {
     if (NON_ASCII.test(name)) return FULL_PARSE;
-    const lower = (this.lowerText ??= this.raw!.toString('latin1').toLowerCase());
+    // A large event (a BACKGROUND_JOB with a long api output, say) is folded only up to the end of
+    // its headers; a small one whole, which costs less than looking for that end first.
+    const raw = this.raw!;
+    const upto = raw.length > FOLD_WHOLE_BYTES ? this.plainHeaderEnd() : raw.length;
+    const lower = (this.lowerText ??= raw.toString('latin1', 0, upto).toLowerCase());
     const wanted = name.toLowerCase();
     let start: number;
     if (this.headerEnd !== 0 && lower.startsWith(wanted) && lower.charCodeAt(wanted.length) === 0x3a) {
