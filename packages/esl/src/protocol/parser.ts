@@ -209,7 +209,7 @@ export class Parser {
     let i = pos;
     for (;;) {
       if (i === len) return this.carryOver(chunk, pos, i);
-      if (i - pos > this.maxHeaderBytes) throw new EslParseError(`header block exceeds ${this.maxHeaderBytes} bytes`);
+      if (i - pos > this.maxHeaderBytes) throw headerTooLarge(this.maxHeaderBytes);
       const c = chunk[i]!;
       if (c === LF) {
         i += 1; // the blank line
@@ -267,7 +267,7 @@ export class Parser {
       headers.push([name, value]);
       i = eol + 1;
     }
-    if (i - pos > this.maxHeaderBytes) throw new EslParseError(`header block exceeds ${this.maxHeaderBytes} bytes`);
+    if (i - pos > this.maxHeaderBytes) throw headerTooLarge(this.maxHeaderBytes);
     if (contentLength === -1) this.finishHeaders(headers);
     else this.finishHeaders(headers, contentLength);
     return i;
@@ -282,7 +282,7 @@ export class Parser {
     const len = chunk.length;
     this.headerBytes = len - pos;
     if (this.headerBytes > this.maxHeaderBytes) {
-      throw new EslParseError(`header block exceeds ${this.maxHeaderBytes} bytes`);
+      throw headerTooLarge(this.maxHeaderBytes);
     }
     this.headerParts.push(pos === 0 ? chunk : chunk.subarray(pos));
     this.lineBytes = len - lineStart;
@@ -320,14 +320,14 @@ export class Parser {
     if (end === -1) {
       this.headerBytes += len - pos;
       if (this.headerBytes > this.maxHeaderBytes) {
-        throw new EslParseError(`header block exceeds ${this.maxHeaderBytes} bytes`);
+        throw headerTooLarge(this.maxHeaderBytes);
       }
       this.headerParts.push(pos === 0 ? chunk : chunk.subarray(pos));
       return len;
     }
     const blockBytes = this.headerBytes + (end - pos);
     if (blockBytes > this.maxHeaderBytes) {
-      throw new EslParseError(`header block exceeds ${this.maxHeaderBytes} bytes`);
+      throw headerTooLarge(this.maxHeaderBytes);
     }
     this.headerBytes = 0;
     let headers: Array<[string, string]>;
@@ -393,7 +393,7 @@ export class Parser {
     return pos + take;
   }
 
-  /** Room for a body that spans chunks (see allocateBody). */
+  /** Room for a body that spans chunks (see carveBody). */
   private allocateBody(size: number): Buffer {
     return size > SLAB_MAX_BODY_BYTES ? Buffer.allocUnsafe(size) : carveBody(size);
   }
@@ -405,6 +405,10 @@ export class Parser {
     this.state = State.Headers;
     this.onFrame(new Frame(headers, body));
   }
+}
+
+function headerTooLarge(max: number): EslParseError {
+  return new EslParseError(`header block exceeds ${max} bytes`);
 }
 
 function bodyTooLarge(n: number, max: number): EslParseError {
