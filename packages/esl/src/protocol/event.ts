@@ -91,10 +91,8 @@ function knownEventName(raw: Buffer): string | undefined {
   if (raw[0] !== 0x45 || !spells(raw, 0, EVENT_NAME_PREFIX)) return undefined;
   let start = EVENT_NAME_PREFIX.bytes.length;
   while (raw[start] === SPACE) start++;
-  const stop = Math.min(raw.length, start + LONGEST_EVENT_NAME + 1);
-  let end = start;
-  while (end < stop && raw[end] !== LF) end++;
-  if (raw[end] !== LF) return undefined;
+  const end = raw.indexOf(LF, start);
+  if (end === -1 || end - start > LONGEST_EVENT_NAME) return undefined;
   const candidates = EVENT_NAMES_BY_LENGTH[end - start];
   if (candidates === undefined) return undefined;
   const last = raw[end - 1];
