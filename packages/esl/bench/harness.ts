@@ -153,24 +153,6 @@ export async function measureInterleaved(contestants: Contestant[], options: Int
   return results;
 }
 
-/** Times one synchronous pass function on its own (passes until `minSeconds`). */
-export function measure(name: string, pass: () => PassOutput, options: MeasureOptions): Result {
-  const minNs = (options.minSeconds ?? 1.5) * 1e9;
-  const maxPasses = options.maxPasses ?? Infinity;
-  let check = '';
-  for (let i = 0; i < (options.warmup ?? 1); i++) check = pass().check;
-  collectGarbage();
-  const m0 = memory();
-  const r = emptyResult(name, check);
-  do {
-    const cpu0 = process.cpuUsage();
-    const t0 = process.hrtime.bigint();
-    const out = pass();
-    record(r, out, Number(process.hrtime.bigint() - t0), options.bytesPerPass, process.cpuUsage(cpu0));
-  } while (r.seconds * 1e9 < minNs && r.passes < maxPasses);
-  return withMemory(r, m0);
-}
-
 /** Times one asynchronous pass function on its own (e.g. one that reads a socket). */
 export async function measureAsync(name: string, pass: () => Promise<PassOutput>, options: MeasureOptions): Promise<Result> {
   const minNs = (options.minSeconds ?? 1.5) * 1e9;

@@ -63,26 +63,17 @@ function byFirstByte(texts: string[]): Word[][] {
   return table;
 }
 
-/** The known name whose "Name:" starts the line at `start`, if any (bytes before `end` only). */
-function knownName(buf: Buffer, start: number, end: number): string | undefined {
-  const candidates = NAMES_BY_FIRST_BYTE[buf[start]!];
+/**
+ * The entry of `table` spelled at `start` and followed by the byte `after` (a name's ':', a
+ * content type's LF), looking at bytes before `end` only; undefined when none is.
+ */
+function known(table: Word[][], buf: Buffer, start: number, end: number, after: number): string | undefined {
+  const candidates = table[buf[start]!];
   if (candidates === undefined) return undefined;
   for (let k = 0; k < candidates.length; k++) {
     const w = candidates[k]!;
     const n = w.bytes.length;
-    if (start + n < end && buf[start + n] === COLON && spells(buf, start, w)) return w.text;
-  }
-  return undefined;
-}
-
-/** The known content type spelled at `start` and ended by an LF (before `end`), if any. */
-function knownType(buf: Buffer, start: number, end: number): string | undefined {
-  const candidates = TYPES_BY_FIRST_BYTE[buf[start]!];
-  if (candidates === undefined) return undefined;
-  for (let k = 0; k < candidates.length; k++) {
-    const w = candidates[k]!;
-    const n = w.bytes.length;
-    if (start + n < end && buf[start + n] === LF && spells(buf, start, w)) return w.text;
+    if (start + n < end && buf[start + n] === after && spells(buf, start, w)) return w.text;
   }
   return undefined;
 }
@@ -222,7 +213,7 @@ export class Parser {
           break;
         }
       }
-      let name = knownName(chunk, i, len);
+      let name = known(NAMES_BY_FIRST_BYTE, chunk, i, len, COLON);
       let value: string | undefined;
       let v: number;
       let eol = -1;
@@ -238,7 +229,7 @@ export class Parser {
       }
       while (v < len && chunk[v] === SPACE) v++;
       if (name === 'Content-Type') {
-        value = knownType(chunk, v, len);
+        value = known(TYPES_BY_FIRST_BYTE, chunk, v, len, LF);
         if (value !== undefined) eol = v + value.length;
       } else if (name.length === 14 && !seenLength) {
         // The first Content-Length counts. Anything unusual about it (another spelling of the
