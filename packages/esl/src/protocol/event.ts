@@ -1,6 +1,6 @@
-import { EslParseError } from '../errors.js';
 import { spells, utf8, word, type Word } from './bytes.js';
 import { urlDecode, urlDecodeBytes, xmlUnescape } from './encoding.js';
+import { jsonEntries } from './json-entries.js';
 import type { Frame } from './frame.js';
 
 /** Event type names FreeSWITCH knows (EVENT_NAMES in src/switch_event.c). */
@@ -498,28 +498,21 @@ export class EslEvent {
   }
 
   private parseJson(): void {
-    let obj: unknown;
-    try {
-      obj = JSON.parse(this.raw!.toString('utf8'));
-    } catch (err) {
-      throw new EslParseError(`invalid JSON event: ${(err as Error).message}`);
-    }
-    if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
-      throw new EslParseError('invalid JSON event: not an object');
-    }
+    // Members in text order with repeated keys kept (see jsonEntries): the first one wins in get,
+    // as in the plain format and in FreeSWITCH's own lookups.
     const names: string[] = [];
     const values: Value[] = [];
-    let body = '';
-    for (const [k, v] of Object.entries(obj as Record<string, unknown>)) {
+    let body: string | undefined;
+    for (const [k, v] of jsonEntries(this.raw!.toString('utf8'))) {
       if (k === '_body') {
-        body = typeof v === 'string' ? v : String(v);
+        body ??= typeof v === 'string' ? v : JSON.stringify(v);
         continue;
       }
       names.push(k);
-      values.push(Array.isArray(v) ? v.map(String) : typeof v === 'string' ? v : String(v));
+      values.push(Array.isArray(v) ? v.map(jsonText) : jsonText(v));
     }
     this.setHeaders(names, values);
-    if (this.bodyText === undefined) this.bodyText = body;
+    if (this.bodyText === undefined) this.bodyText = body ?? '';
   }
 
   private parseXml(): void {
@@ -537,8 +530,9 @@ export class EslEvent {
         values.push(urlDecode(xmlUnescape(m[2]!)));
       }
     }
-    // Repeated elements with one name are FreeSWITCH's array headers: fold them back.
-    const folded = foldRepeated(names, values);
+    // A run of elements with one name is an array header (switch_event_xmlize writes one element
+    // per item); the same name apart again is a repeated header, as CODEC events carry.
+    const folded = foldRuns(names, values);
     const tail = hEnd === -1 ? '' : text.slice(hEnd);
     const cl = /<Content-Length>(\d+)<\/Content-Length>/.exec(tail);
     if (cl) {
@@ -599,21 +593,24 @@ function splitArray(v: string): string[] {
   return v.startsWith('ARRAY::') ? v.slice(7).split('|:') : [v];
 }
 
-function foldRepeated(names: string[], values: Value[]): { names: string[]; values: Value[] } {
-  const seen = new Map<string, number>();
+function foldRuns(names: string[], values: Value[]): { names: string[]; values: Value[] } {
   const outN: string[] = [];
   const outV: Value[] = [];
   for (let i = 0; i < names.length; i++) {
     const n = names[i]!;
-    const at = seen.get(n);
-    if (at === undefined) {
-      seen.set(n, outN.length);
+    if (i > 0 && names[i - 1] === n) {
+      const last = outN.length - 1;
+      const prev = outV[last]!;
+      outV[last] = Array.isArray(prev) ? [...prev, values[i] as string] : [prev, values[i] as string];
+    } else {
       outN.push(n);
       outV.push(values[i]!);
-    } else {
-      const prev = outV[at]!;
-      outV[at] = Array.isArray(prev) ? [...prev, values[i] as string] : [prev, values[i] as string];
     }
   }
   return { names: outN, values: outV };
+}
+
+/** A JSON member value as header text: strings as they are, anything else as JSON. */
+function jsonText(v: unknown): string {
+  return typeof v === 'string' ? v : JSON.stringify(v);
 }
