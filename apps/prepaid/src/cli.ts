@@ -27,7 +27,7 @@ Commands
   account show <account>             balance, credits and charges of an account
   calls                              recent charged calls (--account A, --limit N)
 
-Storage (every command)
+Storage (every command; before or after it)
   --couch URL     CouchDB database URL, e.g. http://user:pass@host:5984/prepaid  [PREPAID_COUCH_URL]
   --data DIR      embedded database directory (default ./.data)                 [PREPAID_DATA_DIR]
   --db-timeout-ms N   bound on each database operation (default 5000)
@@ -216,9 +216,28 @@ export function formatSeconds(total: number): string {
   return `${m} min ${+(s - m * 60).toFixed(3)} s`;
 }
 
+/** Storage options that take a value: the only options accepted before the command. */
+const LEADING_WITH_VALUE = new Set(['--couch', '--data', '--db-timeout-ms']);
+
+/**
+ * `prepaid --data DIR account show x` reads as naturally as `prepaid account show x --data DIR`:
+ * storage options given before the command are moved after it (every command takes them).
+ */
+function commandFirst(argv: string[]): string[] {
+  let i = 0;
+  while (i < argv.length) {
+    const arg = argv[i]!;
+    const name = arg.split('=', 1)[0]!;
+    if (!LEADING_WITH_VALUE.has(name)) break;
+    i += arg.includes('=') ? 1 : 2;
+  }
+  if (i === 0 || i >= argv.length) return argv;
+  return [argv[i]!, ...argv.slice(i + 1), ...argv.slice(0, i)];
+}
+
 /** Runs one command line; resolves with the process exit code. Never throws. */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
-  const [command, ...rest] = argv;
+  const [command, ...rest] = commandFirst(argv);
   try {
     switch (command) {
       case undefined:

@@ -72,6 +72,16 @@ describe('prepaid CLI', () => {
     assert.deepEqual(JSON.parse(r.out), []);
   });
 
+  it('storage options may come before the command', async () => {
+    const first = io();
+    assert.equal(await runCli(['--data', dir, 'account', 'create', 'early', '--interval-duration', '3', '--credit', '2'], first.cli), EXIT.ok, first.captured.err);
+    const second = io();
+    assert.equal(await runCli([`--data=${dir}`, '--db-timeout-ms', '2000', 'account', 'show', 'early', '--json'], second.cli), EXIT.ok, second.captured.err);
+    assert.equal(JSON.parse(second.captured.out).remaining, 2);
+    const bad = io();
+    assert.equal(await runCli(['--listen', '127.0.0.1:1', 'serve'], bad.cli), EXIT.usage, 'only storage options may lead');
+  });
+
   it('usage errors exit 2 with the usage text', async () => {
     for (const args of [['bogus'], ['account', 'create', 'x'], ['account', 'credit', 'x', '-3'], ['calls', '--limit', 'zero'], []]) {
       const { cli, captured } = io();
