@@ -1035,3 +1035,61 @@ describe('EslEvent fast paths on the plain capture', () => {
     }
   });
 });
+
+describe('Parser fast path: frames with only Content-Type and Content-Length (pairs built on demand)', () => {
+  const NAMES = ['Content-Type', 'content-type', 'CONTENT-TYPE', 'Content-Length', 'content-length', 'Reply-Text', 'X', 'Content-Typ', 'Content-Lengths', ''];
+
+  /** Everything a reader can ask a frame, as text. */
+  function answers(frames: readonly Frame[]): string {
+    return frames
+      .map((f) => [f.contentType, ...NAMES.map((n) => `${n}=${String(f.get(n))}`), JSON.stringify(f.headers)].join('|'))
+      .join('\n');
+  }
+
+  it('get, contentType and headers agree with the general path in every chunking', () => {
+    const blocks = [
+      'Content-Type: auth/request\n\n',
+      'Content-Length: 3\nContent-Type: text/event-plain\n\nabc',
+      'Content-Type: api/response\nContent-Length: 2\n\nok',
+      'Content-Length: 2\n\nhi',
+      'Content-Length: 0\n\n',
+      'Content-Type: text/event-json\nContent-Length: 0\n\n',
+      '\n',
+      'Content-Length: 1\nContent-Type: log/data\nLog-Level: 7\n\nx',
+      'X: 1\nContent-Type: command/reply\n\n',
+      'Content-Type: command/reply\nContent-Type: api/response\n\n',
+      'Content-Length: 1\nContent-Length: 5\nContent-Type: text/event-xml\n\ny',
+      'Content-Type: a/b\nContent-Length: 1\n\nz',
+      'Content-Length: 01\nContent-Type: api/response\n\nw',
+      'Content-Type: api/response\r\nContent-Length: 2\r\n\r\nok',
+    ];
+    for (const block of blocks) {
+      const data = b(block);
+      const whole = parseChunks([data]);
+      assert.equal(whole.error, undefined, block);
+      const expected = answers(whole.frames);
+      const slow = parseChunks(byteByByte(data));
+      assert.equal(answers(slow.frames), expected, JSON.stringify(block));
+      sameInEveryChunking(data);
+    }
+  });
+
+  it('wire order is kept, and headers is one stable list', () => {
+    const [event, api, only] = parseChunks([b('Content-Length: 1\nContent-Type: text/event-plain\n\nA' + 'Content-Type: api/response\nContent-Length: 1\n\nB' + 'Content-Type: auth/request\n\n')]).frames;
+    assert.deepEqual(event!.headers, [['Content-Length', '1'], ['Content-Type', 'text/event-plain']]);
+    assert.deepEqual(api!.headers, [['Content-Type', 'api/response'], ['Content-Length', '1']]);
+    assert.deepEqual(only!.headers, [['Content-Type', 'auth/request']]);
+    assert.equal(event!.headers, event!.headers);
+    assert.equal(event!.get('Content-Length'), '1');
+    assert.equal(event!.bodyText, 'A');
+    assert.equal(only!.get('Content-Length'), undefined);
+    assert.equal(only!.body, undefined);
+  });
+
+  it('a header after a bare Content-Length and Content-Type keeps both before it', () => {
+    const [f] = parseChunks([b('Content-Length: 2\nContent-Type: text/event-plain\nX-Extra: yes\nContent-Length: 9\n\nhi')]).frames;
+    assert.deepEqual(f!.headers, [['Content-Length', '2'], ['Content-Type', 'text/event-plain'], ['X-Extra', 'yes'], ['Content-Length', '9']]);
+    assert.equal(f!.get('Content-Length'), '2');
+    assert.equal(f!.bodyText, 'hi');
+  });
+});

@@ -7,19 +7,57 @@ import { EslParseError } from '../errors.js';
  * outbound `connect` reply carries URL-encoded values, and EslEvent handles that case.
  */
 export class Frame {
-  /** Outer headers in wire order; duplicates are kept. */
-  readonly headers: ReadonlyArray<readonly [name: string, value: string]>;
   /** Exactly Content-Length bytes, or undefined when the frame has no body. */
   readonly body: Buffer | undefined;
+  private pairs: ReadonlyArray<readonly [name: string, value: string]> | undefined;
+  /** Without `pairs`: the only headers, Content-Type (if any) and Content-Length (-1: none). */
+  private type: string | undefined;
+  private length: number;
+  private lengthFirst: boolean;
   private text: string | undefined;
 
   constructor(headers: ReadonlyArray<readonly [string, string]>, body: Buffer | undefined) {
-    this.headers = headers;
+    this.pairs = headers;
     this.body = body;
+    this.type = undefined;
+    this.length = -1;
+    this.lengthFirst = false;
+  }
+
+  /**
+   * A frame whose only headers are Content-Type and/or Content-Length, which is nearly every frame
+   * FreeSWITCH sends (events, api responses, most replies): the header pairs are built only if
+   * someone lists them. `lengthFirst`: Content-Length came first on the wire (event frames).
+   */
+  static bare(contentType: string | undefined, contentLength: number, lengthFirst: boolean, body: Buffer | undefined): Frame {
+    const f = new Frame(EMPTY, body);
+    f.pairs = undefined;
+    f.type = contentType;
+    f.length = contentLength;
+    f.lengthFirst = lengthFirst;
+    return f;
+  }
+
+  /** Outer headers in wire order; duplicates are kept. */
+  get headers(): ReadonlyArray<readonly [name: string, value: string]> {
+    if (this.pairs === undefined) {
+      const pairs: Array<[string, string]> = [];
+      const length: [string, string] | undefined = this.length === -1 ? undefined : ['Content-Length', String(this.length)];
+      if (length !== undefined && this.lengthFirst) pairs.push(length);
+      if (this.type !== undefined) pairs.push(['Content-Type', this.type]);
+      if (length !== undefined && !this.lengthFirst) pairs.push(length);
+      this.pairs = pairs;
+    }
+    return this.pairs;
   }
 
   /** First value of an outer header; names compare case-insensitively as FreeSWITCH does. */
   get(name: string): string | undefined {
+    if (this.pairs === undefined) {
+      if (name === 'Content-Type') return this.type;
+      if (name === 'Content-Length') return this.length === -1 ? undefined : String(this.length);
+      if (name.length !== 12 && name.length !== 14) return undefined;
+    }
     const headers = this.headers;
     for (let i = 0; i < headers.length; i++) {
       const h = headers[i]!;
@@ -34,6 +72,7 @@ export class Frame {
   }
 
   get contentType(): string {
+    if (this.pairs === undefined) return this.type ?? '';
     return this.get('Content-Type') ?? '';
   }
 
@@ -43,6 +82,8 @@ export class Frame {
     return this.text;
   }
 }
+
+const EMPTY: ReadonlyArray<readonly [string, string]> = [];
 
 const CR = 0x0d;
 const SPACE = 0x20;

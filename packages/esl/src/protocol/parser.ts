@@ -115,7 +115,10 @@ export class Parser {
   private lineIsCR = false;
 
   // Body being collected.
-  private pendingHeaders: Array<[string, string]> = [];
+  /** Headers of the frame whose body is being collected; undefined for a bare frame (below). */
+  private pendingHeaders: Array<[string, string]> | undefined;
+  private pendingType: string | undefined;
+  private pendingLengthFirst = false;
   private body: Buffer | undefined;
   private bodyFilled = 0;
   /** The ArrayBuffer of the chunk being consumed (read once per push: each read calls into V8). */
@@ -158,7 +161,8 @@ export class Parser {
     this.lineIsCR = false;
     this.body = undefined;
     this.bodyFilled = 0;
-    this.pendingHeaders = [];
+    this.pendingHeaders = undefined;
+    this.pendingType = undefined;
     this.chunkBuffer = undefined;
   }
 
@@ -194,7 +198,12 @@ export class Parser {
    */
   private readBlock(chunk: Buffer, pos: number): number {
     const len = chunk.length;
-    const headers: Array<[string, string]> = [];
+    // While the block holds only a known Content-Type and a plain Content-Length (nearly every
+    // frame), no header pairs are built: `headers` stays undefined and the frame is made bare.
+    let headers: Array<[string, string]> | undefined;
+    let type: string | undefined;
+    let lengthFirst = false;
+    let lengthBare = false;
     let contentLength = 0; // -1: finishHeaders looks it up
     let seenLength = false;
     let i = pos;
@@ -228,9 +237,17 @@ export class Parser {
         v = i + name.length + 1;
       }
       while (v < len && chunk[v] === SPACE) v++;
+      let bare = false;
       if (name === 'Content-Type') {
         value = known(TYPES_BY_FIRST_BYTE, chunk, v, len, LF);
-        if (value !== undefined) eol = v + value.length;
+        if (value !== undefined) {
+          eol = v + value.length;
+          if (headers === undefined && type === undefined) {
+            type = value;
+            lengthFirst = lengthBare;
+            bare = true;
+          }
+        }
       } else if (name.length === 14 && !seenLength) {
         // The first Content-Length counts. Anything unusual about it (another spelling of the
         // name, a value that is not plain digits) is left to finishHeaders' general lookup.
@@ -242,8 +259,9 @@ export class Parser {
           for (let d = chunk[k]! - 0x30; k < len && k - v < 15 && d >= 0 && d <= 9; d = chunk[++k]! - 0x30) n = n * 10 + d;
           if (k > v && chunk[k] === LF && (k - v === 1 || chunk[v] !== 0x30)) {
             contentLength = n;
-            value = String(n);
             eol = k;
+            if (headers === undefined) lengthBare = bare = true;
+            else value = String(n);
           }
         }
       }
@@ -251,15 +269,19 @@ export class Parser {
         eol = chunk.indexOf(LF, v);
         if (eol === -1) return this.carryOver(chunk, pos, i);
       }
-      if (value === undefined) {
-        const valueEnd = chunk[eol - 1] === CR && eol - 1 >= v ? eol - 1 : eol; // CRLF peers
-        value = utf8(chunk, v, valueEnd);
+      if (!bare) {
+        if (value === undefined) {
+          const valueEnd = chunk[eol - 1] === CR && eol - 1 >= v ? eol - 1 : eol; // CRLF peers
+          value = utf8(chunk, v, valueEnd);
+        }
+        headers ??= bareHeaders(type, lengthBare ? contentLength : -1, lengthFirst);
+        headers.push([name, value]);
       }
-      headers.push([name, value]);
       i = eol + 1;
     }
     if (i - pos > this.maxHeaderBytes) throw headerTooLarge(this.maxHeaderBytes);
-    if (contentLength === -1) this.finishHeaders(headers);
+    if (headers === undefined) this.finishBare(type, lengthBare ? contentLength : -1, lengthFirst);
+    else if (contentLength === -1) this.finishHeaders(headers);
     else this.finishHeaders(headers, contentLength);
     return i;
   }
@@ -338,22 +360,38 @@ export class Parser {
   private finishHeaders(headers: Array<[string, string]>, knownLength = -1): void {
     let contentLength = 0;
     if (knownLength !== -1) {
-      if (knownLength > this.maxBodyBytes) throw bodyTooLarge(knownLength, this.maxBodyBytes);
       contentLength = knownLength;
-    }
-    for (let i = 0; knownLength === -1 && i < headers.length; i++) {
-      const h = headers[i]!;
-      const name = h[0];
-      if (name.length === 14 && (name === 'Content-Length' || name.toLowerCase() === 'content-length')) {
-        contentLength = parseContentLength(h[1], this.maxBodyBytes);
-        break;
+    } else {
+      for (let i = 0; i < headers.length; i++) {
+        const h = headers[i]!;
+        const name = h[0];
+        if (name.length === 14 && (name === 'Content-Length' || name.toLowerCase() === 'content-length')) {
+          contentLength = parseContentLength(h[1], this.maxBodyBytes);
+          break;
+        }
       }
     }
     if (contentLength === 0) {
       this.onFrame(new Frame(headers, undefined));
       return;
     }
+    this.expectBody(contentLength, headers, undefined, false);
+  }
+
+  /** A block of only a known Content-Type and/or a plain Content-Length (-1: none). */
+  private finishBare(type: string | undefined, contentLength: number, lengthFirst: boolean): void {
+    if (contentLength <= 0) {
+      this.onFrame(Frame.bare(type, contentLength, lengthFirst, undefined));
+      return;
+    }
+    this.expectBody(contentLength, undefined, type, lengthFirst);
+  }
+
+  private expectBody(contentLength: number, headers: Array<[string, string]> | undefined, type: string | undefined, lengthFirst: boolean): void {
+    if (contentLength > this.maxBodyBytes) throw bodyTooLarge(contentLength, this.maxBodyBytes);
     this.pendingHeaders = headers;
+    this.pendingType = type;
+    this.pendingLengthFirst = lengthFirst;
     this.body = undefined;
     this.bodyFilled = contentLength; // remaining bytes while body is unallocated; see consumeBody
     this.state = State.Body;
@@ -391,11 +429,20 @@ export class Parser {
 
   private completeBody(body: Buffer): void {
     const headers = this.pendingHeaders;
-    this.pendingHeaders = [];
+    this.pendingHeaders = undefined;
     this.bodyFilled = 0;
     this.state = State.Headers;
-    this.onFrame(new Frame(headers, body));
+    this.onFrame(headers === undefined ? Frame.bare(this.pendingType, body.length, this.pendingLengthFirst, body) : new Frame(headers, body));
   }
+}
+
+/** The pairs of the Content-Type and Content-Length a bare block had before another header came. */
+function bareHeaders(type: string | undefined, contentLength: number, lengthFirst: boolean): Array<[string, string]> {
+  const headers: Array<[string, string]> = [];
+  if (contentLength !== -1 && lengthFirst) headers.push(['Content-Length', String(contentLength)]);
+  if (type !== undefined) headers.push(['Content-Type', type]);
+  if (contentLength !== -1 && !lengthFirst) headers.push(['Content-Length', String(contentLength)]);
+  return headers;
 }
 
 function headerTooLarge(max: number): EslParseError {
