@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { AsyncQueue, type OverflowPolicy } from './client/async-queue.js';
 import { backoffDelay, resolveReconnect, type ReconnectOptions, type ResolvedReconnectOptions } from './client/backoff.js';
 import { ExecutionTracker } from './execution-tracker.js';
-import { openAuthenticated, type Permissions } from './client/open.js';
+import { openAuthenticated, type OpenResult, type Permissions } from './client/open.js';
 import { FilterModel, SubscriptionModel, normalizeEventName } from './client/subscriptions.js';
 import { type Connection, type LogRecord, isErrorReply, replyText } from './connection.js';
 import {
@@ -311,7 +311,7 @@ export class EslClient extends EventEmitter {
     this.started = true;
     let opened;
     try {
-      opened = await openAuthenticated(this.openOptions(signal), this.#password);
+      opened = await this.openFirst(signal);
     } catch (err) {
       this.currentState = 'closed';
       throw err;
@@ -319,6 +319,27 @@ export class EslClient extends EventEmitter {
     this.permissions = opened.permissions;
     this.adopt(this.makeLink(opened.conn));
     return this;
+  }
+
+  /** The first connection; retried with backoff only when `reconnect.initial` asks for it. */
+  private async openFirst(signal: AbortSignal | undefined): Promise<OpenResult> {
+    const o = this.reconnectOptions;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await openAuthenticated(this.openOptions(signal), this.#password);
+      } catch (err) {
+        if (o === undefined || !o.initial) throw err;
+        if (err instanceof EslAuthError || err instanceof EslAccessDeniedError || err instanceof EslAbortError) throw err;
+        if (attempt >= o.maxAttempts) {
+          throw new EslConnectError(`gave up connecting after ${attempt} attempt${attempt === 1 ? '' : 's'}`, { cause: err });
+        }
+        try {
+          await sleep(backoffDelay(attempt, o), undefined, { signal });
+        } catch {
+          throw new EslAbortError('connect aborted', { cause: signal?.reason });
+        }
+      }
+    }
   }
 
   // ---------------------------------------------------------------- commands

@@ -8,9 +8,9 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { backoffDelay, resolveReconnect } from '../src/client/backoff.js';
 import { SubscriptionModel } from '../src/client/subscriptions.js';
 import { connect, type ClientState, type EslClient, type ReconnectAttempt } from '../src/client.js';
-import { EslAuthError, EslConnectError, EslConnectionClosedError, EslInvalidArgumentError } from '../src/errors.js';
+import { EslAbortError, EslAuthError, EslConnectError, EslConnectionClosedError, EslInvalidArgumentError } from '../src/errors.js';
 import { EVENT_NAMES, type EslEvent } from '../src/protocol/event.js';
-import { FaultServer, type FaultServerOptions } from './helpers/fault-server.js';
+import { FaultServer, closedPort, type FaultServerOptions } from './helpers/fault-server.js';
 
 const servers: FaultServer[] = [];
 const clients: EslClient[] = [];
@@ -297,5 +297,56 @@ describe('reconnect', () => {
     await c.ready();
     assert.equal(errors.length, 1);
     assert.match(errors[0]!.message, /permission denied/);
+  });
+});
+
+describe('reconnect.initial: retrying the first connection', () => {
+  test('connect() waits for a FreeSWITCH that starts later, then works', async () => {
+    const port = await closedPort();
+    const connecting = connect({ port, reconnect: { ...FAST, initial: true } });
+    let settled = false;
+    void connecting.then(() => (settled = true), () => (settled = true));
+    await delay(60); // several refused attempts
+    assert.equal(settled, false, 'still waiting while nothing listens');
+    const s = await server({ port });
+    const c = await connecting;
+    clients.push(c);
+    assert.equal(c.state, 'connected');
+    assert.equal(await c.api('hello'), 'hello');
+    assert.equal(s.connections.length, 1);
+  });
+
+  test('gives up after maxAttempts with EslConnectError carrying the last failure', async () => {
+    const port = await closedPort();
+    const err = await connect({ port, reconnect: { ...FAST, initial: true, maxAttempts: 3 } }).catch((e: unknown) => e);
+    assert.ok(err instanceof EslConnectError, String(err));
+    assert.equal(err.message, 'gave up connecting after 3 attempts');
+    assert.ok(err.cause instanceof EslConnectError, 'the refused connect');
+    assert.equal(err.retriable, true);
+  });
+
+  test('a wrong password fails at once, without retrying', async () => {
+    const s = await server();
+    const err = await connect({ port: s.port, password: 'wrong', reconnect: { ...FAST, initial: true } }).catch((e: unknown) => e);
+    assert.ok(err instanceof EslAuthError, String(err));
+    assert.equal(s.connections.length, 1);
+  });
+
+  test('the signal stops the waiting', async () => {
+    const port = await closedPort();
+    const ac = new AbortController();
+    const connecting = connect({ port, signal: ac.signal, reconnect: { initialDelay: 20, maxDelay: 20, jitter: 0, initial: true } });
+    await delay(50);
+    ac.abort();
+    const err = await connecting.catch((e: unknown) => e);
+    assert.ok(err instanceof EslAbortError, String(err));
+  });
+
+  test('without initial, the first failure is reported at once', async () => {
+    const port = await closedPort();
+    const started = Date.now();
+    const err = await connect({ port, reconnect: { initialDelay: 1000 } }).catch((e: unknown) => e);
+    assert.ok(err instanceof EslConnectError, String(err));
+    assert.ok(Date.now() - started < 900, 'no backoff wait');
   });
 });

@@ -13,6 +13,12 @@ export interface ReconnectOptions {
   stableAfter?: number;
   /** Give up after this many failed attempts in a row. Default Infinity. */
   maxAttempts?: number;
+  /**
+   * Retry the first connection too, with the same backoff: connect() then waits until FreeSWITCH
+   * accepts (a service started before FreeSWITCH), gives up after maxAttempts, or stops on its
+   * `signal`. A wrong password or an ACL refusal still fails at once. Default false.
+   */
+  initial?: boolean;
 }
 
 export type ResolvedReconnectOptions = Required<ReconnectOptions>;
@@ -24,6 +30,7 @@ export const RECONNECT_DEFAULTS: ResolvedReconnectOptions = {
   jitter: 0.2,
   stableAfter: 10_000,
   maxAttempts: Infinity,
+  initial: false,
 };
 
 export function resolveReconnect(value: boolean | ReconnectOptions | undefined): ResolvedReconnectOptions | undefined {
