@@ -154,7 +154,7 @@ test('api channel commands: uuid_getvar/setvar/answer/kill, show channels, show 
   assert.equal((await w.command('api hupall NORMAL_CLEARING color blue')).bodyText, '+OK hangup all channels matching [color]=[blue] with cause: NORMAL_CLEARING\n');
   await destroyed;
   assert.equal((await w.command('api show channels')).bodyText, '\n0 total.\n');
-  assert.equal((await w.command('api show channels as json')).bodyText, '{"row_count":0}\n');
+  assert.equal((await w.command('api show channels as json')).bodyText, '{"row_count": 0}\n');
   assert.equal((await w.command(`api uuid_kill ${uuid}`)).bodyText, '-ERR No such channel!\n');
   w.close();
 });
