@@ -54,10 +54,20 @@ export class EslCommandError extends EslError {
   readonly command: string;
 
   constructor(command: string, reply: string) {
-    super('ESL_COMMAND_FAILED', `${command.split(' ')[0] ?? command} failed: ${reply.trim()}`);
+    super('ESL_COMMAND_FAILED', `${commandLabel(command)} failed: ${reply.trim()}`);
     this.reply = reply;
     this.command = command;
   }
+}
+
+/**
+ * The command's name for a message, without its arguments (they may be long or private): the first
+ * word, and for api and bgapi the api command after it ("api originate").
+ */
+function commandLabel(command: string): string {
+  const words = command.split(' ', 2);
+  const first = words[0] ?? command;
+  return words.length > 1 && (first === 'api' || first === 'bgapi') ? `${first} ${words[1]}` : first;
 }
 
 /** Authentication was refused. Terminal: retrying with the same credentials cannot help. */

@@ -163,8 +163,16 @@ describe('api and pipelining', () => {
     assert.ok(err instanceof EslCommandError);
     assert.equal(err.reply, '-ERR nosuchcommand Command not found!\n');
     assert.equal(err.command, 'api nosuchcommand');
+    assert.equal(err.message, 'api nosuchcommand failed: -ERR nosuchcommand Command not found!');
     assert.equal(await c.api('nosuchcommand', { raw: true }), '-ERR nosuchcommand Command not found!\n');
     assert.equal(await c.api('still in sync'), 'still in sync');
+  });
+
+  test('EslCommandError messages name the command, never its arguments beyond the api command', () => {
+    assert.equal(new EslCommandError('api originate {x=secret}sofia/gw/1 &park', '-ERR NO_ANSWER\n').message, 'api originate failed: -ERR NO_ANSWER');
+    assert.equal(new EslCommandError('bgapi uuid_kill abc', '-ERR No such channel!\n').message, 'bgapi uuid_kill failed: -ERR No such channel!');
+    assert.equal(new EslCommandError('sendmsg abc execute playback', '-ERR invalid session id [abc]').message, 'sendmsg failed: -ERR invalid session id [abc]');
+    assert.equal(new EslCommandError('connect', '-ERR x').message, 'connect failed: -ERR x');
   });
 
   test('an api refused by userauth (command/reply -ERR permission denied) is a command error, not lost sync', async () => {
