@@ -180,6 +180,15 @@ export function toDbError(err: unknown, what: string): PrepaidDbError {
   if (err instanceof PrepaidDbError) return err;
   const status = statusOf(err);
   const msg = messageOf(err);
+  if (/\bLOCK: Resource temporarily unavailable/.test(msg)) {
+    // LevelDB takes an exclusive lock on the embedded database's directory.
+    return new PrepaidDbError(
+      'PREPAID_DB_UNAVAILABLE',
+      `${what}: the embedded database is in use by another process (a running \`prepaid serve\`?); ` +
+        'only one process can open it: stop that process, or keep the data in CouchDB (--couch) to share it',
+      { status, cause: err },
+    );
+  }
   const unavailable =
     status === undefined ||
     status >= 500 ||

@@ -4,6 +4,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import PouchDB from 'pouchdb';
 import {
   PrepaidStore,
@@ -240,5 +242,32 @@ describe('PrepaidStore on disk', () => {
     assert.equal(await second.recordInterval({ account: 'gina', call, interval: 1, intervalDuration: 10 }), 'duplicate');
     assert.equal(await second.remaining('gina'), 6);
     await second.destroy();
+  });
+
+  it('a directory another process holds open is reported as in use, not as a bare LevelDB error', async () => {
+    // LevelDB locks the directory per process: a second process (an operator command while
+    // `prepaid serve` runs) cannot open it.
+    const storeUrl = new URL('../src/store.js', import.meta.url).href;
+    const holder = spawn(
+      process.execPath,
+      ['--input-type=module', '-e', `const { PrepaidStore } = await import(${JSON.stringify(storeUrl)}); await PrepaidStore.open({ kind: 'disk', dataDir: ${JSON.stringify(dir)} }); console.log('open'); process.stdin.resume(); process.stdin.on('end', () => process.exit(0));`],
+      { stdio: ['pipe', 'pipe', 'inherit'] },
+    );
+    try {
+      const [first] = (await once(holder.stdout!, 'data')) as [Buffer];
+      assert.equal(first.toString().trim(), 'open');
+      await assert.rejects(
+        PrepaidStore.open({ kind: 'disk', dataDir: dir }),
+        (err: unknown) =>
+          err instanceof PrepaidDbError &&
+          err.code === 'PREPAID_DB_UNAVAILABLE' &&
+          /the embedded database is in use by another process/.test(err.message),
+      );
+    } finally {
+      holder.stdin!.end();
+      await once(holder, 'exit');
+    }
+    const reopened = await PrepaidStore.open({ kind: 'disk', dataDir: dir });
+    await reopened.close();
   });
 });
