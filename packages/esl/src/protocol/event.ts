@@ -1,6 +1,7 @@
 import { spells, utf8, word, type Word } from './bytes.js';
 import { urlDecode, urlDecodeBytes, xmlUnescape } from './encoding.js';
 import { jsonEntries } from './json-entries.js';
+import { NOT_IN_HEADERS, UNAVAILABLE, scanHeaders, scanId } from './line-scan.js';
 import type { Frame } from './frame.js';
 
 /** Event type names FreeSWITCH knows (EVENT_NAMES in src/switch_event.c). */
@@ -136,7 +137,7 @@ type Value = string | string[];
  *
  * Decoding is lazy: a plain event keeps its bytes, and `get(name)` looks the header up directly in
  * them and decodes only that value (the blank line ending the headers is searched for only as far
- * as the header found). A name not found as spelled is looked for once more ignoring ASCII case, in
+ * as the header found, in the same pass: see line-scan.ts). A name not found as spelled is looked for once more ignoring ASCII case, in
  * a lower-cased copy of the bytes. The whole header set is parsed only when it is iterated (or for
  * a non-ASCII name not found as spelled), and then once.
  */
@@ -156,6 +157,8 @@ export class EslEvent {
   /** For plain: the bytes (of a large event, its headers) as a lower-cased latin1 string, for case-insensitive lookups. */
   private lowerText: string | undefined;
   private bodyText: string | undefined;
+  /** Identifies this event's bytes to the line scanner (0 until the first scan). */
+  private scanId = 0;
 
   private constructor(format: EventFormat | 'headers', raw: Buffer | undefined) {
     this.format = format;
@@ -405,12 +408,22 @@ export class EslEvent {
     if (needle === undefined) return FULL_PARSE;
     const n = needle.length;
     let start: number;
-    if (this.headerEnd !== 0 && startsWithName(raw, needle)) {
+    if (this.headerEnd === 0) return this.findFolded(name);
+    if (startsWithName(raw, needle)) {
       start = n;
     } else {
-      const at = findLine(raw, needle);
-      if (at !== -1 && this.inHeaders(at - 1)) start = at + n;
-      else return this.findFolded(name);
+      const scanned = scanHeaders((this.scanId ||= scanId()), raw, raw.length, needle);
+      if (scanned.blank !== -1) this.headerEnd = scanned.blank;
+      if (scanned.line >= 0) {
+        start = scanned.line + n;
+      } else if (scanned.line === NOT_IN_HEADERS) {
+        return this.findFolded(name);
+      } else {
+        // UNAVAILABLE: the same answer from two Buffer searches.
+        const at = findLine(raw, needle);
+        if (at !== -1 && this.inHeaders(at - 1)) start = at + n;
+        else return this.findFolded(name);
+      }
     }
     return this.valueAt(start);
   }
