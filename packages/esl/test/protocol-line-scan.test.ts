@@ -68,8 +68,8 @@ describe('line scanner', () => {
     assert.equal(scanHeaders(scanId(), lfLast, lfLast.length, needle('A')).line, NOT_IN_HEADERS);
   });
 
-  it('every position of the line within the 16-byte blocks, and around the first 4 KiB window', () => {
-    for (const pad of [...Array(40).keys(), ...Array.from({ length: 40 }, (_, i) => 4096 - 20 + i)]) {
+  it('every position of the line within the 16-byte blocks, and around the first 1 KiB window', () => {
+    for (const pad of [...Array(40).keys(), ...Array.from({ length: 40 }, (_, i) => 1024 - 40 + i)]) {
       const text = `Event-Name: CUSTOM\nP: ${'x'.repeat(pad)}\nUnique-ID: abc\nZ: 1\n\nUnique-ID: nope\n`;
       assert.equal(getBoth(b(text), 'Unique-ID'), 'abc', `pad ${pad}`);
       const blankFirst = `Event-Name: CUSTOM\nP: ${'x'.repeat(pad)}\n\nUnique-ID: body\n`;

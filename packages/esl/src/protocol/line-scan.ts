@@ -22,7 +22,7 @@ const PAGE = 64 * 1024;
 /** Events longer than this are left to the Buffer searches (rare: a long api output in BACKGROUND_JOB). */
 export const MAX_SCAN_BYTES = PAGE - NEEDLE_ROOM - 16;
 /** Copied first; the rest of the event only when the answer lies beyond it. */
-const FIRST_WINDOW = 4096;
+const FIRST_WINDOW = 1024;
 
 let memory: Uint8Array | undefined;
 let scan: ScanFn | undefined;
