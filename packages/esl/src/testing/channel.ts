@@ -312,6 +312,8 @@ export class Channel {
   readonly times: ChannelTimes;
   otherLeg: { type: 'originator' | 'originatee'; profile: CallerProfile } | undefined;
   partner: Channel | undefined;
+  /** While bridged: CF_BRIDGE_ORIGINATOR (the side that bridged) or only CF_BRIDGED (the other side). */
+  bridgeRole: 'originator' | 'originatee' | undefined;
   /** The dialplan applications still to run (the caller extension). */
   extension: Array<{ app: string; arg: string }> = [];
   /** Connections whose listener holds this session (controlling socket, `myevents <uuid>`): CHANNEL_DESTROY waits for them. */
@@ -478,7 +480,8 @@ export class Channel {
     ev.add(`${prefix}-Context`, p.context);
     ev.add(`${prefix}-RDNIS`, p.rdnis);
     ev.add(`${prefix}-Channel-Name`, p.channelName);
-    ev.add(`${prefix}-Profile-Index`, p.profileIndex);
+    // The other leg's profile copy has no index (captures: no Other-Leg-Profile-Index).
+    if (prefix !== 'Other-Leg') ev.add(`${prefix}-Profile-Index`, p.profileIndex);
     if (times) {
       ev.add(`${prefix}-Profile-Created-Time`, times.profileCreated);
       ev.add(`${prefix}-Channel-Created-Time`, times.created);
@@ -536,7 +539,7 @@ export class Channel {
   }
 
   /** Creates an event of this channel: standard headers, `before` headers, channel data, `after` headers. */
-  event(name: string, site: CallSite, extra?: { before?: Array<[string, string]>; after?: Array<[string, string | undefined]> }): SimEvent {
+  event(name: string, site: CallSite, extra?: { before?: Array<[string, string | undefined]>; after?: Array<[string, string | undefined]> }): SimEvent {
     const ev = this.core.factory.create(name, site);
     for (const [k, v] of extra?.before ?? []) ev.add(k, v);
     this.addBasicData(ev);
@@ -545,7 +548,7 @@ export class Channel {
     return ev;
   }
 
-  fire(name: string, site: CallSite, extra?: { before?: Array<[string, string]>; after?: Array<[string, string | undefined]> }): void {
+  fire(name: string, site: CallSite, extra?: { before?: Array<[string, string | undefined]>; after?: Array<[string, string | undefined]> }): void {
     this.emit(this.event(name, site, extra));
   }
 
@@ -607,6 +610,9 @@ export class Channel {
     if (!this.ready) return false;
     if (this.answered || this.early) return true;
     this.early = true;
+    // The endpoint hears of it first (SWITCH_MESSAGE_INDICATE_PROGRESS): a loopback B leg marks its A leg
+    // pre-answered before its own events (mod_loopback.c channel_receive_message).
+    this.core.channelPreAnswered(this);
     this.times.progressMedia = nowMicros();
     this.setVar('endpoint_disposition', 'EARLY MEDIA');
     this.fire('CHANNEL_PROGRESS_MEDIA', SITES.preAnswer);
@@ -627,6 +633,25 @@ export class Channel {
     this.core.channelAnswered(this);
     this.poke();
     return true;
+  }
+
+  /**
+   * switch_channel_flip_cid (switch_channel.c:3236): caller and callee ids swap (the Orig-* ids stay),
+   * CF_DIALPLAN is set, CALL_UPDATE Direction RECV. switch_channel_sort_cid does it once for an
+   * outbound channel when it gets an extension (switch_channel_set_caller_extension): an originate's
+   * A leg, never a leg dialled by bridge. Only loopback legs are flipped here: those are what the
+   * captures show; sim/ legs keep the caller id tests and tools rely on.
+   */
+  flipCid(): void {
+    if (this.direction !== 'outbound' || this.profile.source !== 'mod_loopback' || this.getVar('channel_cid_flipped') !== undefined) return;
+    const p = this.profile;
+    this.setVar('pre_transfer_caller_id_name', p.callerIdName);
+    this.setVar('pre_transfer_caller_id_number', p.callerIdNumber);
+    [p.callerIdName, p.calleeIdName] = [p.calleeIdName ?? '', p.callerIdName];
+    [p.callerIdNumber, p.calleeIdNumber] = [p.calleeIdNumber ?? '', p.callerIdNumber];
+    this.hitDialplan = true;
+    this.setVar('channel_cid_flipped', 'yes');
+    this.fire('CALL_UPDATE', SITES.callUpdate, { before: [['Direction', 'RECV'], ['Bridged-To', this.partner?.uuid]] });
   }
 
   // ---------------------------------------------------------------- waiting, messages
@@ -724,6 +749,10 @@ export class Channel {
     this.hangupCause = cause;
     this.times.hungup = nowMicros();
     this.state = 'CS_HANGUP';
+    // switch_channel_perform_hangup (switch_channel.c:3428): the bridge partner learns the cause, and this
+    // side records its role, before CHANNEL_HANGUP.
+    this.partner?.setVar('last_bridge_hangup_cause', cause);
+    if (this.bridgeRole) this.setVar('last_bridge_role', this.bridgeRole);
     this.fire('CHANNEL_HANGUP', SITES.hangup);
     this.poke();
     this.core.channelHungUp(this);

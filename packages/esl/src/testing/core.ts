@@ -20,6 +20,8 @@ export interface SimCore {
   /** Ties the two legs of a loopback call: answer and hangup cross over. */
   linkLoopback(a: Channel, b: Channel): void;
   channelAnswered(ch: Channel): void;
+  /** A channel is being pre-answered (before its own CHANNEL_PROGRESS_MEDIA). */
+  channelPreAnswered(ch: Channel): void;
   channelHungUp(ch: Channel): void;
   channelDestroyed(ch: Channel): void;
   /** Runs one sendmsg on a channel (switch_ivr_parse_event); `queued` for messages taken from the private queue. */

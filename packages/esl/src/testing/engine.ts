@@ -19,6 +19,8 @@ export interface DialResult {
   cause?: string;
   /** The caller went away while the leg rang (IDX_CANCEL in switch_ivr_originate). */
   cancelled?: boolean;
+  /** The leg that was tried, when one was created (originated_legs, originate_causes). */
+  leg?: Channel;
 }
 
 export interface DialOptions {
@@ -329,6 +331,7 @@ export class Engine {
     if (this.entry(ch.profile.destinationNumber)?.dpMatch !== false) {
       ch.setVar('DP_MATCH', `ARRAY::${ch.profile.destinationNumber}|:${ch.profile.destinationNumber}`);
     }
+    ch.flipCid();
     ch.setVar('call_uuid', ch.uuid);
     ch.extension = steps;
     ch.setRunningState('CS_EXECUTE');
@@ -386,7 +389,7 @@ export class Engine {
       if (caller && !caller.ready) {
         // No further leg is created once the caller is down (switch_ivr_originate checks before each
         // one); the cause is ORIGINATOR_CANCEL after a cancelled leg, else the caller's own.
-        return { cause: last.cancelled ? 'ORIGINATOR_CANCEL' : (caller.hangupCause ?? 'ORIGINATOR_CANCEL'), cancelled: last.cancelled };
+        return { cause: last.cancelled ? 'ORIGINATOR_CANCEL' : (caller.hangupCause ?? 'ORIGINATOR_CANCEL'), cancelled: last.cancelled, leg: last.leg };
       }
       const { vars: legVars, rest: endpoint } = parseDialVariables(target);
       const all = new Map(merged);
@@ -521,12 +524,12 @@ export class Engine {
     if (caller && !caller.ready && !this.core.stopped) {
       if (ch.ready) ch.hangup('ORIGINATOR_CANCEL');
       void ch.finishHangup();
-      return { cause: 'ORIGINATOR_CANCEL', cancelled: true };
+      return { cause: 'ORIGINATOR_CANCEL', cancelled: true, leg: ch };
     }
     if (ch.ready && ch.answered) return { channel: ch };
     const cause = ch.hangupCause ?? 'NORMAL_CLEARING';
     if (!this.core.stopped) void ch.finishHangup();
-    return { cause };
+    return { cause, leg: ch };
   }
 
   /**
@@ -535,6 +538,10 @@ export class Engine {
    */
   private async dialLoopback(data: string, vars: Map<string, string>, opts: DialOptions): Promise<DialResult> {
     const [exten = '', context = 'default'] = data.split('/');
+    // mod_loopback's outgoing_channel pre-answers the dialling session first, unless loopback_no_pre_answer
+    // (mod_loopback.c channel_outgoing_channel); an answered caller is not touched.
+    const caller = opts.caller;
+    if (caller && !isTrue(caller.getVar('loopback_no_pre_answer'))) caller.preAnswer();
     const bUuid = newUuid();
     const a = this.newOutboundLeg(`loopback/${exten}-a`, exten, vars, opts, 'mod_loopback', { peer: bUuid, context, codecName: `loopback/${data}-a` });
     const b = new Channel(this.core, {
@@ -587,6 +594,9 @@ export class Engine {
   async runOriginated(ch: Channel, target: { app: string; arg: string } | { extension: string; context?: string } | { steps: Array<{ app: string; arg: string }> }): Promise<void> {
     await this.runToEnd(ch, async () => {
       if (!ch.ready) return;
+      // mod_commands originate gives an &app its caller extension, so the cid flips (CALL_UPDATE)
+      // before call_uuid is set again (captures).
+      if (!('extension' in target)) ch.flipCid();
       ch.setVar('call_uuid', ch.uuid); // re-set once the originate completes (captures: it moves to the end)
       if ('app' in target) {
         ch.extension = [{ app: target.app, arg: target.arg }];
@@ -619,28 +629,44 @@ export class Engine {
     const vars = new Map<string, string>();
     // Exported variables travel to the new leg (switch_ivr_originate).
     for (const [name, value] of ch.exports) vars.set(name, value);
+    // switch_ivr_originate sets CF_ORIGINATOR on the caller for the whole dial: an answered caller shows
+    // RING_WAIT, and ACTIVE again when the flag clears at the end (switch_channel.c:1972, 2196).
+    if (ch.answered && ch.ready) ch.setCallState('RING_WAIT');
     let result = await this.dial(dialString, { caller: ch, variables: vars, timeoutSec: 60 });
     if (result.channel && !ch.ready) {
       // The caller went down between the answer and now: the originate is cancelled after all.
       result.channel.hangup('ORIGINATOR_CANCEL');
       await this.finishLeg(result.channel);
-      result = { cause: 'ORIGINATOR_CANCEL', cancelled: true };
+      result = { cause: 'ORIGINATOR_CANCEL', cancelled: true, leg: result.channel };
     }
-    if (!result.channel) {
-      const cause = result.cause ?? 'NORMAL_TEMPORARY_FAILURE';
-      // switch_ivr_originate's end sets these on the caller; the bridge application adds originate_failed_cause.
-      ch.setVar('originate_disposition', cause);
-      ch.setVar('DIALSTATUS', dialStatus(cause));
+    const peer = result.channel;
+    if (peer) {
+      // The answered peer passes its callee id to the caller and answers it if need be
+      // (switch_ivr_originate.c:3853); from here the caller's events carry the peer as Other-Leg.
+      if (peer.profile.calleeIdName) ch.profile.calleeIdName = peer.profile.calleeIdName;
+      if (peer.profile.calleeIdNumber) ch.profile.calleeIdNumber = peer.profile.calleeIdNumber;
+      ch.otherLeg = { type: 'originatee', profile: peer.profile };
+      if (!ch.answered) ch.answer();
+    }
+    const cause = peer ? 'SUCCESS' : (result.cause ?? 'NORMAL_TEMPORARY_FAILURE');
+    const leg = peer ?? result.leg;
+    // The end of switch_ivr_originate: originated_legs (uuid;callee name;callee number, line 3219),
+    // originate_disposition and DIALSTATUS from the final cause (SUCCESS when it worked, line 4063),
+    // originate_causes (uuid;cause of the leg, NONE while it is up, line 4130).
+    if (leg) ch.setVar('originated_legs', `${leg.uuid};${leg.profile.calleeIdName ?? ''};${leg.profile.calleeIdNumber ?? ''}`);
+    if (leg && !peer) ch.setVar('last_bridge_hangup_cause', cause);
+    ch.setVar('originate_disposition', cause);
+    ch.setVar('DIALSTATUS', dialStatus(cause));
+    if (leg) ch.setVar('originate_causes', `${leg.uuid};${peer ? 'NONE' : (leg.hangupCause ?? cause)}`);
+    if (ch.answered && ch.ready) ch.setCallState('ACTIVE');
+    if (!peer) {
+      // The bridge application adds originate_failed_cause and applies switch_channel_handle_cause.
       ch.setVar('originate_failed_cause', cause);
       this.handleCause(ch, cause);
       return;
     }
-    const peer = result.channel;
-    ch.setVar('originate_disposition', 'call accepted');
-    // As in switch_ivr_originate: an answered peer gives EARLY and an early-media one ANSWER (sic).
-    ch.setVar('DIALSTATUS', peer.answered ? 'EARLY' : 'ANSWER');
-    if (!ch.answered) ch.answer();
-    await this.bridgeChannels(ch, peer, true, true);
+    peer.setVar('originating_leg_uuid', ch.uuid);
+    await this.bridgeChannels(ch, peer, true, true, true);
     await this.finishLeg(peer);
     if (ch.ready && isTrue(ch.getVar('hangup_after_bridge'))) ch.hangup('NORMAL_CLEARING');
   }
@@ -671,23 +697,37 @@ export class Engine {
    * `runMessages`: the bridge loop handles the caller's queued sendmsgs (the bridge app does;
    * uuid_bridge leaves that to whatever the channel runs).
    */
-  async bridgeChannels(a: Channel, b: Channel, callerSurvives: boolean, runMessages: boolean): Promise<void> {
+  async bridgeChannels(a: Channel, b: Channel, callerSurvives: boolean, runMessages: boolean, peerExchangesMedia = false): Promise<void> {
     const now = Date.now() * 1000;
     a.partner = b;
     b.partner = a;
+    a.bridgeRole = 'originator';
+    b.bridgeRole = 'originatee';
     a.times.bridged = now;
     b.times.bridged = now;
     a.otherLeg = { type: 'originatee', profile: b.profile };
     b.otherLeg = { type: 'originator', profile: a.profile };
+    // The peer takes the caller's call_uuid for the bridge (switch_ivr_bridge.c:1684).
+    b.setVar('call_uuid', a.uuid);
+    a.fire('CHANNEL_BRIDGE', SITES.bridge, { before: [['Bridge-A-Unique-ID', a.uuid], ['Bridge-B-Unique-ID', b.uuid]] });
+    // Set after CHANNEL_BRIDGE, in this order (switch_ivr_bridge.c:1699-1767).
     a.setVar('bridge_to', b.uuid);
     b.setVar('bridge_to', a.uuid);
+    a.setVar('last_bridge_to', b.uuid);
+    b.setVar('last_bridge_to', a.uuid);
     a.setVar('bridge_channel', b.name);
     a.setVar('bridge_uuid', b.uuid);
     a.setVar('signal_bond', b.uuid);
+    b.setVar('bridge_channel', a.name);
+    b.setVar('bridge_uuid', a.uuid);
     b.setVar('signal_bond', a.uuid);
-    a.setVar('last_bridge_to', b.uuid);
-    b.setVar('last_bridge_to', a.uuid);
-    a.fire('CHANNEL_BRIDGE', SITES.bridge, { before: [['Bridge-A-Unique-ID', a.uuid], ['Bridge-B-Unique-ID', b.uuid]] });
+    // switch_ivr_bridge_display: each side is told the other's caller id (switch_core_session.c:903).
+    a.setVar('last_sent_callee_id_name', b.profile.callerIdName);
+    a.setVar('last_sent_callee_id_number', b.profile.callerIdNumber);
+    b.setVar('last_sent_callee_id_name', a.profile.callerIdName);
+    b.setVar('last_sent_callee_id_number', a.profile.callerIdNumber);
+    // The bridge application's peer runs the bridge in CS_EXCHANGE_MEDIA (switch_ivr_bridge.c:1791).
+    if (peerExchangesMedia && b.ready) b.setRunningState('CS_EXCHANGE_MEDIA');
     for (;;) {
       if (!a.ready || !b.ready || this.core.stopped) break;
       const msg = runMessages ? a.nextMessage() : undefined;
@@ -699,15 +739,19 @@ export class Engine {
       await a.waitSignal(Infinity, b);
     }
     if (this.core.stopped) return;
+    // The caller gone, the peer's bridge ends with it before CHANNEL_UNBRIDGE (captures).
+    if (!a.ready && b.ready) b.hangup('NORMAL_CLEARING');
     a.partner = undefined;
     b.partner = undefined;
+    a.bridgeRole = undefined;
+    b.bridgeRole = undefined;
     a.setVar('bridge_to', undefined);
     b.setVar('bridge_to', undefined);
-    const cause = !b.ready ? b.hangupCause : a.hangupCause;
-    a.setVar('last_bridge_hangup_cause', cause);
-    a.setVar('bridge_hangup_cause', cause);
+    // Each side's bridge_hangup_cause is the other's cause, if it has one (switch_ivr_bridge.c:1816).
+    if (a.hangupCause) b.setVar('bridge_hangup_cause', a.hangupCause);
+    if (b.hangupCause) a.setVar('bridge_hangup_cause', b.hangupCause);
+    b.setVar('call_uuid', b.uuid);
     a.fire('CHANNEL_UNBRIDGE', SITES.unbridge, { before: [['Bridge-A-Unique-ID', a.uuid], ['Bridge-B-Unique-ID', b.uuid]] });
-    if (!a.ready && b.ready) b.hangup('NORMAL_CLEARING');
     if (!b.ready && a.ready && !callerSurvives) a.hangup('NORMAL_CLEARING');
   }
 }

@@ -542,20 +542,15 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements SimCore 
   }
 
   channelAnswered(ch: Channel): void {
+    // mod_loopback: the B leg answering answers the A leg (channel_receive_message INDICATE_ANSWER).
     const peer = this.loopbackPeers.get(ch);
-    if (peer && ch.direction === 'inbound' && !peer.answered && peer.ready) {
-      peer.answer();
-      // mod_loopback flips the caller id of the A leg once the B leg answers (CALL_UPDATE in the captures).
-      // switch_channel_flip_cid: caller and callee ids swap (the Orig-* ids stay) and CF_DIALPLAN is set.
-      const p = peer.profile;
-      peer.setVar('pre_transfer_caller_id_name', p.callerIdName);
-      peer.setVar('pre_transfer_caller_id_number', p.callerIdNumber);
-      [p.callerIdName, p.calleeIdName] = [p.calleeIdName ?? '', p.callerIdName];
-      [p.callerIdNumber, p.calleeIdNumber] = [p.calleeIdNumber ?? '', p.callerIdNumber];
-      peer.hitDialplan = true;
-      peer.setVar('channel_cid_flipped', 'yes');
-      peer.fire('CALL_UPDATE', SITES.callUpdate, { before: [['Direction', 'RECV']] });
-    }
+    if (peer && ch.direction === 'inbound' && !peer.answered && peer.ready) peer.answer();
+  }
+
+  channelPreAnswered(ch: Channel): void {
+    // mod_loopback: the B leg's early media pre-answers the A leg (channel_receive_message INDICATE_PROGRESS).
+    const peer = this.loopbackPeers.get(ch);
+    if (peer && ch.direction === 'inbound' && !peer.answered && !peer.early && peer.ready) peer.preAnswer();
   }
 
   channelHungUp(ch: Channel): void {

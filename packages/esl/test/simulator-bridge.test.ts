@@ -1,0 +1,205 @@
+/**
+ * The bridge application and its legs, event by event, as a real FreeSWITCH 1.10.12 sends them
+ * (compared on a local server with the same dialplan: 9999 answers and plays a tone forever, 9998
+ * answers, sleeps 2 s and hangs up). Only the order within one channel is asserted: between
+ * channels it is thread timing.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { EslEvent } from '../src/protocol/index.js';
+import type { SimulatorOptions } from '../src/testing/index.js';
+import { OutboundServer, Wire, startSim } from './helpers/simulator.js';
+
+const DIALPLAN: SimulatorOptions['dialplan'] = {
+  '9999': { actions: ['answer', 'playback tone_stream://%(1000,0,440);loops=-1'], dpMatch: false },
+  '9998': { actions: ['answer', 'sleep 2000', 'hangup'], dpMatch: false },
+};
+
+/** One channel's events as NAME, NAME:state for CHANNEL_STATE, NAME:callstate, NAME:app=response. */
+function sequence(w: Wire, uuid: string, from?: (e: EslEvent) => boolean): string[] {
+  let evs = w.events().filter((e) => e.uniqueId === uuid);
+  if (from) evs = evs.slice(Math.max(0, evs.findIndex(from)));
+  return evs.map((e) => {
+    if (e.name === 'CHANNEL_STATE') return `${e.name}:${e.channelState}`;
+    if (e.name === 'CHANNEL_CALLSTATE') return `${e.name}:${e.callState}`;
+    if (e.name === 'CHANNEL_EXECUTE') return `${e.name}:${e.application}`;
+    if (e.name === 'CHANNEL_EXECUTE_COMPLETE') return `${e.name}:${e.application}=${e.applicationResponse}`;
+    if (e.name === 'CHANNEL_HANGUP' || e.name === 'CHANNEL_HANGUP_COMPLETE') return `${e.name}:${e.hangupCause}`;
+    return e.name;
+  });
+}
+
+const find = (w: Wire, uuid: string, name: string, nth = 1): EslEvent => {
+  const e = w.events().filter((x) => x.uniqueId === uuid && x.name === name)[nth - 1];
+  assert.ok(e, `${name} #${nth} of ${uuid}`);
+  return e;
+};
+
+async function originate(w: Wire, args: string): Promise<string> {
+  const r = await w.command(`api originate ${args}`);
+  const m = /^\+OK ([0-9a-f-]{36})\n$/.exec(r.bodyText);
+  assert.ok(m, r.bodyText);
+  return m[1]!;
+}
+
+const ENDING = ['CHANNEL_STATE:CS_HANGUP', 'CHANNEL_CALLSTATE:HANGUP', 'CHANNEL_STATE:CS_REPORTING'];
+
+test('bridge to a leg that hangs up: RING_WAIT/ACTIVE on the caller, CS_EXCHANGE_MEDIA and no CALL_UPDATE on the dialled leg', { timeout: 20_000 }, async (t) => {
+  const sim = await startSim(t, { dialplan: DIALPLAN, timeScale: 0.05 });
+  const w = await Wire.login(sim);
+  await w.command('event plain ALL');
+  const a = await originate(w, 'loopback/9999/default &bridge(loopback/9998/default)');
+  await w.event((e) => e.name === 'CHANNEL_DESTROY' && e.uniqueId === a, 5000).catch(() => undefined);
+  const bridge = find(w, a, 'CHANNEL_BRIDGE');
+  const b = bridge.get('Bridge-B-Unique-ID')!;
+  await w.command(`api uuid_kill ${a}`);
+  await w.count((e) => e.name === 'CHANNEL_DESTROY' && (e.uniqueId === a || e.uniqueId === b), 2, 5000);
+
+  // The caller (the originate's A leg): the cid flip before CS_EXECUTE, then the bridge.
+  assert.deepEqual(sequence(w, a, (e) => e.name === 'CHANNEL_ANSWER'), [
+    'CHANNEL_ANSWER', 'CHANNEL_CALLSTATE:ACTIVE', 'CALL_UPDATE', 'CHANNEL_STATE:CS_EXECUTE', 'CHANNEL_EXECUTE:bridge',
+    'CHANNEL_CALLSTATE:RING_WAIT', 'CHANNEL_CALLSTATE:ACTIVE', 'CHANNEL_BRIDGE', 'CHANNEL_UNBRIDGE',
+    'CHANNEL_EXECUTE_COMPLETE:bridge=_none_', 'CHANNEL_HANGUP:NORMAL_CLEARING', ...ENDING,
+    'CHANNEL_HANGUP_COMPLETE:NORMAL_CLEARING', 'CHANNEL_DESTROY', 'CHANNEL_STATE:CS_DESTROY',
+  ]);
+  // The dialled leg: no CALL_UPDATE, CS_EXCHANGE_MEDIA while bridged, and it hangs up from there.
+  assert.deepEqual(sequence(w, b, (e) => e.name === 'CHANNEL_OUTGOING'), [
+    'CHANNEL_OUTGOING', 'CHANNEL_STATE:CS_INIT', 'CHANNEL_CREATE', 'CHANNEL_ORIGINATE', 'CHANNEL_STATE:CS_ROUTING',
+    'CHANNEL_STATE:CS_CONSUME_MEDIA', 'CHANNEL_ANSWER', 'CHANNEL_CALLSTATE:ACTIVE', 'CHANNEL_STATE:CS_EXCHANGE_MEDIA',
+    'CHANNEL_HANGUP:NORMAL_CLEARING', ...ENDING, 'CHANNEL_HANGUP_COMPLETE:NORMAL_CLEARING', 'CHANNEL_DESTROY',
+    'CHANNEL_STATE:CS_DESTROY',
+  ]);
+  assert.equal(find(w, b, 'CHANNEL_HANGUP').channelState, 'CS_EXCHANGE_MEDIA');
+
+  // Other-Leg on the caller from the ACTIVE that ends the originate; Bridge-A/B on (UN)BRIDGE.
+  assert.equal(find(w, a, 'CHANNEL_CALLSTATE', 2).callState, 'RING_WAIT');
+  assert.equal(find(w, a, 'CHANNEL_CALLSTATE', 2).get('Other-Leg-Unique-ID'), undefined);
+  assert.equal(find(w, a, 'CHANNEL_CALLSTATE', 3).get('Other-Leg-Unique-ID'), b);
+  assert.equal(bridge.get('Bridge-A-Unique-ID'), a);
+  assert.equal(bridge.get('Other-Type'), 'originatee');
+  assert.equal(bridge.get('Other-Leg-Channel-Name'), 'loopback/9998-a');
+  assert.equal(bridge.get('Other-Leg-Profile-Index'), undefined);
+  // The end of switch_ivr_originate; the bridge variables come after CHANNEL_BRIDGE.
+  assert.equal(bridge.variable('originate_disposition'), 'SUCCESS');
+  assert.equal(bridge.variable('DIALSTATUS'), 'SUCCESS');
+  assert.equal(bridge.variable('originated_legs'), `${b};Outbound Call;default`);
+  assert.equal(bridge.variable('originate_causes'), `${b};NONE`);
+  assert.equal(bridge.variable('bridge_to'), undefined);
+  assert.equal(bridge.variable('bridge_channel'), undefined);
+  const unbridge = find(w, a, 'CHANNEL_UNBRIDGE');
+  assert.equal(unbridge.get('Bridge-B-Unique-ID'), b);
+  assert.equal(unbridge.get('Other-Leg-Unique-ID'), b);
+  assert.equal(unbridge.variable('bridge_to'), undefined);
+  assert.equal(unbridge.variable('last_bridge_to'), b);
+  assert.equal(unbridge.variable('bridge_channel'), 'loopback/9998-a');
+  assert.equal(unbridge.variable('bridge_uuid'), b);
+  assert.equal(unbridge.variable('signal_bond'), b);
+  assert.equal(unbridge.variable('last_bridge_hangup_cause'), 'NORMAL_CLEARING');
+  assert.equal(unbridge.variable('bridge_hangup_cause'), 'NORMAL_CLEARING');
+  assert.equal(unbridge.variable('last_bridge_role'), undefined);
+  // The dialled leg shares the caller's call uuid while bridged and records its role at hangup.
+  const exchange = w.events().find((e) => e.uniqueId === b && e.channelState === 'CS_EXCHANGE_MEDIA')!;
+  assert.equal(exchange.get('Channel-Call-UUID'), a);
+  const peerHangup = find(w, b, 'CHANNEL_HANGUP');
+  assert.equal(peerHangup.variable('last_bridge_role'), 'originatee');
+  assert.equal(peerHangup.variable('bridge_channel'), 'loopback/9999-a');
+  assert.equal(peerHangup.variable('signal_bond'), a);
+  assert.equal(peerHangup.variable('originating_leg_uuid'), a);
+  assert.equal(find(w, b, 'CHANNEL_HANGUP_COMPLETE').get('Channel-Call-UUID'), b);
+  w.close();
+});
+
+test('bridge: the caller hangs up (uuid_kill): HANGUP before UNBRIDGE, the dialled leg hangs up too', { timeout: 20_000 }, async (t) => {
+  const sim = await startSim(t, { dialplan: DIALPLAN });
+  const w = await Wire.login(sim);
+  await w.command('event plain ALL');
+  const a = await originate(w, 'loopback/9999/default &bridge(loopback/9999/default)');
+  const bridge = await w.event((e) => e.name === 'CHANNEL_BRIDGE' && e.uniqueId === a);
+  const b = bridge.get('Bridge-B-Unique-ID')!;
+  assert.equal((await w.command(`api uuid_kill ${a}`)).bodyText, '+OK\n');
+  await w.count((e) => e.name === 'CHANNEL_DESTROY' && (e.uniqueId === a || e.uniqueId === b), 2, 5000);
+  assert.deepEqual(sequence(w, a, (e) => e.name === 'CHANNEL_EXECUTE'), [
+    'CHANNEL_EXECUTE:bridge', 'CHANNEL_CALLSTATE:RING_WAIT', 'CHANNEL_CALLSTATE:ACTIVE', 'CHANNEL_BRIDGE',
+    'CHANNEL_HANGUP:NORMAL_CLEARING', 'CHANNEL_UNBRIDGE', 'CHANNEL_EXECUTE_COMPLETE:bridge=_none_', ...ENDING,
+    'CHANNEL_HANGUP_COMPLETE:NORMAL_CLEARING', 'CHANNEL_DESTROY', 'CHANNEL_STATE:CS_DESTROY',
+  ]);
+  assert.deepEqual(sequence(w, b, (e) => e.name === 'CHANNEL_ANSWER'), [
+    'CHANNEL_ANSWER', 'CHANNEL_CALLSTATE:ACTIVE', 'CHANNEL_STATE:CS_EXCHANGE_MEDIA', 'CHANNEL_HANGUP:NORMAL_CLEARING',
+    ...ENDING, 'CHANNEL_HANGUP_COMPLETE:NORMAL_CLEARING', 'CHANNEL_DESTROY', 'CHANNEL_STATE:CS_DESTROY',
+  ]);
+  const hangup = find(w, a, 'CHANNEL_HANGUP');
+  assert.equal(hangup.answerState, 'hangup');
+  assert.equal(hangup.variable('last_bridge_role'), 'originator');
+  assert.equal(hangup.variable('last_bridge_hangup_cause'), undefined);
+  // The cause goes to the partner (switch_channel_perform_hangup).
+  assert.equal(find(w, b, 'CHANNEL_HANGUP').variable('last_bridge_hangup_cause'), 'NORMAL_CLEARING');
+  const unbridge = find(w, a, 'CHANNEL_UNBRIDGE');
+  assert.equal(unbridge.answerState, 'hangup');
+  assert.equal(unbridge.variable('bridge_hangup_cause'), 'NORMAL_CLEARING');
+  w.close();
+});
+
+test('bridge to a destination that fails: NO_ROUTE_DESTINATION, the caller hangs up with it, Application-Response _none_', { timeout: 20_000 }, async (t) => {
+  const sim = await startSim(t, { dialplan: DIALPLAN });
+  const w = await Wire.login(sim);
+  await w.command('event plain ALL');
+  const a = await originate(w, 'loopback/9999/default &bridge(loopback/nosuchext/default)');
+  await w.count((e) => e.name === 'CHANNEL_DESTROY', 4, 5000);
+  assert.deepEqual(sequence(w, a, (e) => e.name === 'CHANNEL_EXECUTE'), [
+    'CHANNEL_EXECUTE:bridge', 'CHANNEL_CALLSTATE:RING_WAIT', 'CHANNEL_CALLSTATE:ACTIVE',
+    'CHANNEL_HANGUP:NO_ROUTE_DESTINATION', 'CHANNEL_EXECUTE_COMPLETE:bridge=_none_', ...ENDING,
+    'CHANNEL_HANGUP_COMPLETE:NO_ROUTE_DESTINATION', 'CHANNEL_DESTROY', 'CHANNEL_STATE:CS_DESTROY',
+  ]);
+  const leg = w.events().find((e) => e.name === 'CHANNEL_HANGUP' && e.channelName === 'loopback/nosuchext-a')!;
+  assert.equal(leg.hangupCause, 'NO_ROUTE_DESTINATION');
+  const done = find(w, a, 'CHANNEL_EXECUTE_COMPLETE', 1);
+  assert.equal(done.application, 'bridge');
+  assert.equal(done.variable('originate_disposition'), 'NO_ROUTE_DESTINATION');
+  assert.equal(done.variable('DIALSTATUS'), 'NO_ROUTE_DESTINATION');
+  assert.equal(done.variable('originate_failed_cause'), 'NO_ROUTE_DESTINATION');
+  assert.equal(done.variable('last_bridge_hangup_cause'), 'NO_ROUTE_DESTINATION');
+  assert.equal(done.variable('originate_causes'), `${leg.uniqueId};NO_ROUTE_DESTINATION`);
+  assert.equal(w.events().some((e) => e.name === 'CHANNEL_BRIDGE'), false);
+  w.close();
+});
+
+test('bridge over an outbound socket: mod_loopback pre-answers the unanswered caller, the answer then ACTIVE and CHANNEL_BRIDGE', { timeout: 20_000 }, async (t) => {
+  const app = await OutboundServer.start();
+  t.after(() => app.stop());
+  const sim = await startSim(t, { dialplan: { ...DIALPLAN, '7000': { socket: { port: app.port } } } });
+  const w = await Wire.login(sim);
+  await w.command('event plain ALL');
+  const originating = w.command('api originate loopback/7000/default &park', 5000);
+  const s = await app.accept();
+  const channelData = await s.command('connect');
+  const b = channelData.get('Unique-ID')!;
+  await s.command('myevents');
+  await s.command('sendmsg\ncall-command: execute\nexecute-app-name: bridge\nexecute-app-arg: loopback/9999/default');
+  const a = /^\+OK (\S+)\n$/.exec((await originating).bodyText)![1]!;
+  // (Waits by condition: the channels' events interleave.)
+  await w.until(() => w.events().some((e) => e.name === 'CHANNEL_PARK' && e.uniqueId === a));
+  await w.until(() => w.events().some((e) => e.name === 'CHANNEL_BRIDGE' && e.uniqueId === b));
+  const bridge = find(w, b, 'CHANNEL_BRIDGE');
+  const peer = bridge.get('Bridge-B-Unique-ID')!;
+  await w.until(() => w.events().some((e) => e.uniqueId === peer && e.channelState === 'CS_EXCHANGE_MEDIA'));
+  // The socket leg (loopback B leg) runs bridge from the park of its async socket.
+  assert.deepEqual(sequence(w, b, (e) => e.name === 'CHANNEL_EXECUTE'), [
+    'CHANNEL_EXECUTE:socket', 'CHANNEL_PARK', 'CHANNEL_EXECUTE:bridge', 'CHANNEL_PROGRESS_MEDIA',
+    'CHANNEL_CALLSTATE:EARLY', 'CHANNEL_ANSWER', 'CHANNEL_CALLSTATE:ACTIVE', 'CHANNEL_BRIDGE',
+  ]);
+  // Its A leg follows: early media, answer, then the cid flip of the originate.
+  assert.deepEqual(sequence(w, a, (e) => e.name === 'CHANNEL_PROGRESS_MEDIA'), [
+    'CHANNEL_PROGRESS_MEDIA', 'CHANNEL_CALLSTATE:EARLY', 'CHANNEL_ANSWER', 'CHANNEL_CALLSTATE:ACTIVE', 'CALL_UPDATE',
+    'CHANNEL_STATE:CS_EXECUTE', 'CHANNEL_EXECUTE:park', 'CHANNEL_PARK',
+  ]);
+  assert.equal(sequence(w, peer).includes('CALL_UPDATE'), false);
+  assert.equal(bridge.get('Other-Leg-Channel-Name'), 'loopback/9999-a');
+  // The socket sees its own channel's events (myevents: no CHANNEL_CALLSTATE there).
+  await s.until(() => s.events().some((e) => e.name === 'CHANNEL_BRIDGE'));
+  assert.deepEqual(
+    s.events().filter((e) => e.uniqueId === b).map((e) => e.name),
+    ['CHANNEL_EXECUTE', 'CHANNEL_PROGRESS_MEDIA', 'CHANNEL_ANSWER', 'CHANNEL_BRIDGE'],
+  );
+  s.close();
+  w.close();
+});
