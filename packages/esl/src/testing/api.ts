@@ -436,8 +436,7 @@ export function defaultApis(): Map<string, ApiHandler> {
     if (argv.length < 2) return '-USAGE: <uuid> <other_uuid>\n';
     const a = sim.channel(argv[0]!);
     const b = sim.channel(argv[1]!);
-    if (!a || !b || !a.ready || !b.ready) return '-ERR Invalid uuid\n';
-    sim.uuidBridge(a, b);
+    if (!a || !b || !b.ready || !sim.uuidBridge(a, b)) return '-ERR Invalid uuid\n';
     return `+OK ${b.uuid}\n`;
   });
   apis.set('uuid_transfer', (arg, { sim }) => {

@@ -46,6 +46,10 @@ export interface CallerProfile {
   rdnis?: string;
   channelName: string;
   profileIndex: string;
+  /** The channel's direction (switch_caller_profile_dup copies it into the other leg's copy). */
+  direction?: 'inbound' | 'outbound';
+  /** Set when a new profile is stepped in (switch_channel_set_caller_profile copies the channel's). */
+  logicalDirection?: 'inbound' | 'outbound';
 }
 
 /** Channel timetable in microseconds since the epoch (0 = not happened). */
@@ -312,6 +316,11 @@ export class Channel {
   readonly times: ChannelTimes;
   otherLeg: { type: 'originator' | 'originatee'; profile: CallerProfile } | undefined;
   partner: Channel | undefined;
+  /**
+   * A uuid_bridge this channel is being moved into (switch_ivr_uuid_bridge): the other leg, whether this
+   * is the originator (CF_UUID_BRIDGE_ORIGINATOR), and how far each side got.
+   */
+  uuidBridge: { other: Channel; originator: boolean; soft: boolean; done: boolean } | undefined;
   /** While bridged: CF_BRIDGE_ORIGINATOR (the side that bridged) or only CF_BRIDGED (the other side). */
   bridgeRole: 'originator' | 'originatee' | undefined;
   /** The dialplan applications still to run (the caller extension). */
@@ -369,6 +378,7 @@ export class Channel {
       uuid: this.uuid,
       channelName: init.name,
       profileIndex: '1',
+      direction: init.direction === 'inbound' ? 'inbound' : 'outbound',
     };
     this.times = {
       profileCreated: now, created: now, answered: 0, progress: 0, progressMedia: 0, hungup: 0, transferred: 0,
@@ -459,8 +469,11 @@ export class Channel {
 
   /** Appends the caller profile with a prefix (switch_caller_profile_event_set_data). */
   addProfile(ev: SimEvent, prefix: string, p: CallerProfile = this.profile, times: ChannelTimes | undefined = this.times): void {
-    ev.add(`${prefix}-Direction`, this.direction === 'inbound' ? 'inbound' : 'outbound');
-    ev.add(`${prefix}-Logical-Direction`, this.direction === 'inbound' ? 'inbound' : 'outbound');
+    ev.add(`${prefix}-Direction`, p.direction ?? (this.direction === 'inbound' ? 'inbound' : 'outbound'));
+    // A copy of the other leg's profile (switch_caller_profile_dup) keeps neither its logical direction
+    // (so inbound, the zero value), its transfer source nor its index.
+    const other = prefix === 'Other-Leg';
+    ev.add(`${prefix}-Logical-Direction`, other ? 'inbound' : (p.logicalDirection ?? (this.direction === 'inbound' ? 'inbound' : 'outbound')));
     ev.add(`${prefix}-Username`, p.username);
     ev.add(`${prefix}-Dialplan`, p.dialplan);
     ev.add(`${prefix}-Caller-ID-Name`, p.callerIdName);
@@ -476,12 +489,11 @@ export class Channel {
     ev.add(`${prefix}-Destination-Number`, p.destinationNumber);
     ev.add(`${prefix}-Unique-ID`, p.uuid);
     ev.add(`${prefix}-Source`, p.source);
-    ev.add(`${prefix}-Transfer-Source`, p.transferSource);
+    if (!other) ev.add(`${prefix}-Transfer-Source`, p.transferSource);
     ev.add(`${prefix}-Context`, p.context);
     ev.add(`${prefix}-RDNIS`, p.rdnis);
     ev.add(`${prefix}-Channel-Name`, p.channelName);
-    // The other leg's profile copy has no index (captures: no Other-Leg-Profile-Index).
-    if (prefix !== 'Other-Leg') ev.add(`${prefix}-Profile-Index`, p.profileIndex);
+    if (!other) ev.add(`${prefix}-Profile-Index`, p.profileIndex);
     if (times) {
       ev.add(`${prefix}-Profile-Created-Time`, times.profileCreated);
       ev.add(`${prefix}-Channel-Created-Time`, times.created);

@@ -344,13 +344,90 @@ export class Engine {
    */
   async runExtension(ch: Channel): Promise<void> {
     while (ch.ready && !this.core.stopped) {
+      // A uuid_bridge took the channel out of its application: the bridge, then back to CS_EXECUTE.
+      if (ch.uuidBridge) {
+        await this.uuidBridgeLeg(ch);
+        continue;
+      }
       await this.parseAllEvents(ch);
+      if (ch.uuidBridge) continue;
       const step = ch.extension.shift();
       if (!step) break;
       if (!ch.ready) break;
       await this.executeApp(ch, step.app, step.arg);
     }
     if (ch.ready && !this.core.stopped) ch.hangup('NORMAL_CLEARING');
+  }
+
+  /**
+   * One leg of a uuid_bridge, run by the leg itself once its application ended (uuid_bridge_state_handlers,
+   * switch_ivr_bridge.c:1111): CS_HIBERNATE → CS_RESET → CS_SOFT_EXECUTE. The originator waits there for
+   * the other leg (20 ms polls, 1000 of them, then both DESTINATION_OUT_OF_ORDER), fires CHANNEL_EXECUTE
+   * uuid_bridge on both (no completion event) and bridges; the other leg runs the bridge in
+   * CS_EXCHANGE_MEDIA. Afterwards the originator goes back to CS_EXECUTE and its extension, or parks
+   * with park_after_bridge (switch_ivr_multi_threaded_bridge); the other leg hangs up with its partner
+   * or parks (audio_bridge_on_exchange_media).
+   */
+  async uuidBridgeLeg(ch: Channel): Promise<void> {
+    const ub = ch.uuidBridge!;
+    const other = ub.other;
+    ch.setRunningState('CS_HIBERNATE');
+    ch.setRunningState('CS_RESET');
+    ch.setRunningState('CS_SOFT_EXECUTE');
+    ub.soft = true;
+    other.poke();
+    if (!ub.originator) {
+      // Until the originator's bridge is over; an originator that went down before CS_SOFT_EXECUTE never
+      // comes for it, and the channel carries on with its extension.
+      while (ch.ready && !ub.done && !this.core.stopped && (other.ready || other.uuidBridge?.soft)) await ch.waitSignal(Infinity, other);
+      ch.uuidBridge = undefined;
+      if (!ch.ready || this.core.stopped || !ub.done) return;
+      // The bridge ended under it (audio_bridge_on_exchange_media): park with park_after_bridge, else hang up.
+      if (isTrue(ch.getVar('park_after_bridge'))) {
+        ch.setRunningState('CS_PARK');
+        await this.park(ch);
+      } else ch.hangup(ch.answered ? 'NORMAL_CLEARING' : 'ORIGINATOR_CANCEL');
+      return;
+    }
+    ch.setVar('uuid_bridge', undefined);
+    const started = performance.now();
+    while (ch.ready && other.ready && !other.uuidBridge?.soft && !this.core.stopped) {
+      const left = 20_000 - (performance.now() - started);
+      if (left <= 0) {
+        ch.hangup('DESTINATION_OUT_OF_ORDER');
+        other.hangup('DESTINATION_OUT_OF_ORDER');
+        break;
+      }
+      await ch.waitSignal(left, other);
+    }
+    const finish = (): void => {
+      ch.uuidBridge = undefined;
+      if (other.uuidBridge === undefined || other.uuidBridge.other !== ch) return;
+      other.uuidBridge.done = true;
+      other.poke();
+    };
+    if (this.core.stopped) return finish();
+    if (!ch.ready || !other.ready) {
+      if (!ch.ready) other.hangup('DESTINATION_OUT_OF_ORDER');
+      else ch.hangup('DESTINATION_OUT_OF_ORDER');
+      return finish();
+    }
+    // "fire events that will change the data table from show channels" (line 1226): no EXECUTE_COMPLETE.
+    ch.fire('CHANNEL_EXECUTE', SITES.uuidBridgeExecute, { after: [['Application', 'uuid_bridge'], ['Application-Data', other.uuid]] });
+    other.fire('CHANNEL_EXECUTE', SITES.uuidBridgeExecuteOther, { after: [['Application', 'uuid_bridge'], ['Application-Data', ch.uuid]] });
+    ch.currentApplication = 'uuid_bridge';
+    other.currentApplication = 'uuid_bridge';
+    await this.bridgeChannels(ch, other, true, false, true, true);
+    ch.currentApplication = undefined;
+    if (other.currentApplication === 'uuid_bridge') other.currentApplication = undefined;
+    finish();
+    if (!ch.ready || this.core.stopped) return;
+    if (isTrue(ch.getVar('park_after_bridge'))) {
+      ch.setRunningState('CS_PARK');
+      await this.park(ch);
+      return;
+    }
+    ch.setRunningState('CS_EXECUTE');
   }
 
   /** Runs a channel's remaining life after its creation events: extension, then hangup states. */
@@ -697,7 +774,7 @@ export class Engine {
    * `runMessages`: the bridge loop handles the caller's queued sendmsgs (the bridge app does;
    * uuid_bridge leaves that to whatever the channel runs).
    */
-  async bridgeChannels(a: Channel, b: Channel, callerSurvives: boolean, runMessages: boolean, peerExchangesMedia = false): Promise<void> {
+  async bridgeChannels(a: Channel, b: Channel, callerSurvives: boolean, runMessages: boolean, peerExchangesMedia = false, uuidBridge = false): Promise<void> {
     const now = Date.now() * 1000;
     a.partner = b;
     b.partner = a;
@@ -705,8 +782,11 @@ export class Engine {
     b.bridgeRole = 'originatee';
     a.times.bridged = now;
     b.times.bridged = now;
-    a.otherLeg = { type: 'originatee', profile: b.profile };
-    b.otherLeg = { type: 'originator', profile: a.profile };
+    // uuid_bridge set both other legs already (copies, switch_ivr_uuid_bridge).
+    if (!uuidBridge) {
+      a.otherLeg = { type: 'originatee', profile: b.profile };
+      b.otherLeg = { type: 'originator', profile: a.profile };
+    }
     // The peer takes the caller's call_uuid for the bridge (switch_ivr_bridge.c:1684).
     b.setVar('call_uuid', a.uuid);
     a.fire('CHANNEL_BRIDGE', SITES.bridge, { before: [['Bridge-A-Unique-ID', a.uuid], ['Bridge-B-Unique-ID', b.uuid]] });
@@ -722,8 +802,11 @@ export class Engine {
     b.setVar('bridge_uuid', a.uuid);
     b.setVar('signal_bond', a.uuid);
     // switch_ivr_bridge_display: each side is told the other's caller id (switch_core_session.c:903).
-    a.setVar('last_sent_callee_id_name', b.profile.callerIdName);
-    a.setVar('last_sent_callee_id_number', b.profile.callerIdNumber);
+    // After a uuid_bridge the originator is sent the peer's callee id instead, the name falling back to
+    // the number (send_display, switch_ivr_bridge.c:274, for a side without CF_BRIDGE_ORIGINATOR).
+    const sentNumber = uuidBridge ? (b.profile.calleeIdNumber || b.profile.destinationNumber) : b.profile.callerIdNumber;
+    a.setVar('last_sent_callee_id_name', uuidBridge ? (b.profile.calleeIdName || sentNumber) : b.profile.callerIdName);
+    a.setVar('last_sent_callee_id_number', sentNumber);
     b.setVar('last_sent_callee_id_name', a.profile.callerIdName);
     b.setVar('last_sent_callee_id_number', a.profile.callerIdNumber);
     // The bridge application's peer runs the bridge in CS_EXCHANGE_MEDIA (switch_ivr_bridge.c:1791).
@@ -740,7 +823,8 @@ export class Engine {
     }
     if (this.core.stopped) return;
     // The caller gone, the peer's bridge ends with it before CHANNEL_UNBRIDGE (captures).
-    if (!a.ready && b.ready) b.hangup('NORMAL_CLEARING');
+    // A uuid_bridge peer ends its bridge in its own runner (Engine.uuidBridgeLeg).
+    if (!a.ready && b.ready && !uuidBridge) b.hangup('NORMAL_CLEARING');
     a.partner = undefined;
     b.partner = undefined;
     a.bridgeRole = undefined;
@@ -748,7 +832,7 @@ export class Engine {
     a.setVar('bridge_to', undefined);
     b.setVar('bridge_to', undefined);
     // Each side's bridge_hangup_cause is the other's cause, if it has one (switch_ivr_bridge.c:1816).
-    if (a.hangupCause) b.setVar('bridge_hangup_cause', a.hangupCause);
+    if (a.hangupCause && !(uuidBridge && b.ready)) b.setVar('bridge_hangup_cause', a.hangupCause);
     if (b.hangupCause) a.setVar('bridge_hangup_cause', b.hangupCause);
     b.setVar('call_uuid', b.uuid);
     a.fire('CHANNEL_UNBRIDGE', SITES.unbridge, { before: [['Bridge-A-Unique-ID', a.uuid], ['Bridge-B-Unique-ID', b.uuid]] });

@@ -615,11 +615,74 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements SimCore 
   }
 
   /**
-   * uuid_bridge: links both legs (CHANNEL_BRIDGE on the first) until one hangs up; the other is
-   * then hung up too. What each leg runs (park, a socket) keeps running.
+   * uuid_bridge (switch_ivr_uuid_bridge, switch_ivr_bridge.c:2005): marks both legs, sets the bridge
+   * variables and interrupts what each runs (CF_TRANSFER, state CS_HIBERNATE); each leg's own runner
+   * then takes it through CS_RESET and CS_SOFT_EXECUTE, where the originator runs the bridge
+   * (Engine.uuidBridgeLeg). Returns the originatee, or undefined when refused.
    */
-  uuidBridge(a: Channel, b: Channel): void {
-    void this.engine.bridgeChannels(a, b, false, false);
+  uuidBridge(a: Channel, b: Channel): Channel | undefined {
+    if (!a.ready || a.uuidBridge || b.uuidBridge) return undefined;
+    // An originator without media swaps with an originatee that has it; neither: refused (line 2045).
+    if (!a.answered && !a.early) {
+      if (!b.answered && !b.early) return undefined;
+      [a, b] = [b, a];
+    }
+    // An outbound originator that never saw a dialplan gets its cid flipped and CF_DIALPLAN (line 2029).
+    if (a.direction === 'outbound' && !a.hitDialplan) a.flipCid();
+    a.hitDialplan = true;
+    // The originatee loses CF_DIALPLAN (line 2063).
+    if (b.direction === 'outbound') b.hitDialplan = false;
+    a.setVar('uuid_bridge', b.uuid);
+    a.setVar('bridge_channel', b.name);
+    a.setVar('bridge_uuid', b.uuid);
+    a.setVar('signal_bond', b.uuid);
+    b.setVar('bridge_channel', a.name);
+    b.setVar('bridge_uuid', a.uuid);
+    b.setVar('signal_bond', a.uuid);
+    // An inbound originatee (no CF_BLEG) shows the call the other way round: switch_channel_invert_cid.
+    if (b.direction === 'inbound') {
+      const p = b.profile;
+      [p.callerIdName, p.calleeIdName] = [p.calleeIdName || 'Unknown', p.callerIdName];
+      [p.callerIdNumber, p.calleeIdNumber] = [p.calleeIdNumber || 'Unknown', p.callerIdNumber];
+    }
+    for (const ch of [b, a]) {
+      ch.setVar('original_destination_number', ch.profile.destinationNumber);
+      ch.setVar('original_caller_id_name', ch.profile.callerIdName);
+      ch.setVar('original_caller_id_number', ch.profile.callerIdNumber);
+    }
+    // Both step to a new caller profile (switch_channel_step_caller_profile): next index, and the
+    // logical direction of the channel, which CF_DIALPLAN made inbound on an outbound originator.
+    for (const ch of [b, a]) {
+      const p = ch.profile;
+      p.profileIndex = String(Number(p.profileIndex) + 1);
+      p.logicalDirection = ch === a && ch.direction === 'outbound' ? 'inbound' : ch.direction === 'inbound' ? 'inbound' : 'outbound';
+    }
+    // Each side's other leg is a copy taken now; then the originator takes the originatee's callee id
+    // and the originatee the originator's caller id (line 2130).
+    b.otherLeg = { type: 'originator', profile: { ...a.profile } };
+    a.otherLeg = { type: 'originatee', profile: { ...b.profile } };
+    a.profile.calleeIdName = b.profile.calleeIdName;
+    a.profile.calleeIdNumber = b.profile.calleeIdNumber;
+    b.profile.callerIdName = a.profile.callerIdName;
+    b.profile.callerIdNumber = a.profile.callerIdNumber;
+    // transfer_source "<epoch>:<new profile's uuid_str>:uuid_br:<other uuid>", also pushed onto
+    // transfer_history (line 2170); the stepped profile's uuid_str is a fresh one (switch_caller.c:118).
+    const epoch = Math.floor(Date.now() / 1000);
+    for (const [ch, other] of [[a, b], [b, a]] as const) {
+      const source = `${epoch}:${newUuid()}:uuid_br:${other.uuid}`;
+      ch.profile.transferSource = source;
+      ch.setVar('transfer_history', source);
+      ch.setVar('transfer_source', source);
+    }
+    // The state (not yet the running state) moves on at once: CS_HIBERNATE, or CS_CONSUME_MEDIA from
+    // there (line 2211); the events until the leg's runner catches up show its number.
+    for (const ch of [a, b]) ch.state = ch.state === 'CS_HIBERNATE' ? 'CS_CONSUME_MEDIA' : 'CS_HIBERNATE';
+    a.uuidBridge = { other: b, originator: true, soft: false, done: false };
+    b.uuidBridge = { other: a, originator: false, soft: false, done: false };
+    // The originator's runner goes first (its thread sees the state change first in the captures).
+    a.requestBreak();
+    b.requestBreak();
+    return b;
   }
 
   /** @internal A sendevent went to a session's own queue: listeners diverting it may send it. */
