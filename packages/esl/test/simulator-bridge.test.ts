@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { EslEvent } from '../src/protocol/index.js';
 import type { SimulatorOptions } from '../src/testing/index.js';
-import { OutboundServer, Wire, startSim } from './helpers/simulator.js';
+import { OutboundServer, Wire, startSim, until } from './helpers/simulator.js';
 
 const DIALPLAN: SimulatorOptions['dialplan'] = {
   '9999': { actions: ['answer', 'playback tone_stream://%(1000,0,440);loops=-1'], dpMatch: false },
@@ -133,6 +133,12 @@ test('bridge: the caller hangs up (uuid_kill): HANGUP before UNBRIDGE, the diall
   assert.equal(hangup.variable('last_bridge_hangup_cause'), undefined);
   // The cause goes to the partner (switch_channel_perform_hangup).
   assert.equal(find(w, b, 'CHANNEL_HANGUP').variable('last_bridge_hangup_cause'), 'NORMAL_CLEARING');
+  // The dialled leg leaves the bridge before it hangs up: no bridge_to, no role; the caller's cause
+  // reaches it after its HANGUP_COMPLETE (captures).
+  assert.equal(find(w, b, 'CHANNEL_HANGUP').variable('bridge_to'), undefined);
+  assert.equal(find(w, b, 'CHANNEL_HANGUP').variable('last_bridge_role'), undefined);
+  assert.equal(find(w, b, 'CHANNEL_HANGUP_COMPLETE').variable('bridge_hangup_cause'), undefined);
+  assert.equal(find(w, b, 'CHANNEL_DESTROY').variable('bridge_hangup_cause'), 'NORMAL_CLEARING');
   const unbridge = find(w, a, 'CHANNEL_UNBRIDGE');
   assert.equal(unbridge.answerState, 'hangup');
   assert.equal(unbridge.variable('bridge_hangup_cause'), 'NORMAL_CLEARING');
@@ -201,5 +207,84 @@ test('bridge over an outbound socket: mod_loopback pre-answers the unanswered ca
     ['CHANNEL_EXECUTE', 'CHANNEL_PROGRESS_MEDIA', 'CHANNEL_ANSWER', 'CHANNEL_BRIDGE'],
   );
   s.close();
+  w.close();
+});
+
+/** The names of an event's variables, in order. */
+const varNames = (e: EslEvent): string[] => [...e.headers()].filter(([k]) => k.startsWith('variable_')).map(([k]) => k.slice(9));
+
+test('the leg bridge dials: a copy of the caller profile, the originate variables at creation, the caller\'s signal_bond', { timeout: 20_000 }, async (t) => {
+  const sim = await startSim(t, { dialplan: DIALPLAN });
+  const w = await Wire.login(sim);
+  await w.command('event plain ALL');
+  const a = await originate(w, 'loopback/9999/default &bridge(loopback/9999/default)');
+  const bridge = await w.event((e) => e.name === 'CHANNEL_BRIDGE' && e.uniqueId === a);
+  const b = bridge.get('Bridge-B-Unique-ID')!;
+  const create = find(w, b, 'CHANNEL_CREATE');
+  // switch_caller_profile_dup of the caller's: its Orig-* number and ANI, no Orig name (the caller has none).
+  assert.equal(create.get('Caller-Caller-ID-Name'), 'Outbound Call');
+  assert.equal(create.get('Caller-Orig-Caller-ID-Name'), undefined);
+  assert.equal(create.get('Caller-Orig-Caller-ID-Number'), '0000000000');
+  assert.equal(create.get('Caller-ANI'), '0000000000');
+  assert.equal(create.get('Other-Type'), 'originator');
+  assert.equal(create.get('Other-Leg-Logical-Direction'), 'inbound');
+  assert.equal(create.get('Other-Leg-Callee-ID-Number'), '0000000000');
+  assert.deepEqual(varNames(create), [
+    'direction', 'is_outbound', 'uuid', 'session_id', 'read_codec', 'read_rate', 'write_codec', 'write_rate',
+    'loopback_from_uuid', 'channel_name', 'max_forwards', 'originator_codec', 'originator', 'signal_bond', 'call_uuid',
+    'originate_early_media', 'originating_leg_uuid', 'originate_endpoint', 'other_loopback_leg_uuid', 'loopback_leg',
+  ]);
+  for (const v of ['loopback_from_uuid', 'originator', 'signal_bond', 'call_uuid', 'originating_leg_uuid']) assert.equal(create.variable(v), a, v);
+  assert.equal(create.variable('max_forwards'), '70');
+  assert.equal(create.variable('originator_codec'), 'L16@8000h@20i');
+  // Its loopback B leg gets other_loopback_from_uuid.
+  const bb = create.variable('other_loopback_leg_uuid')!;
+  assert.equal(find(w, bb, 'CHANNEL_CREATE').variable('other_loopback_from_uuid'), a);
+  // The caller: signal_bond to the peer once the originate is over (originate_signal_bond is gone by then).
+  assert.equal(find(w, a, 'CHANNEL_CALLSTATE', 3).variable('originate_signal_bond'), undefined);
+  assert.equal(find(w, a, 'CHANNEL_CALLSTATE', 3).variable('signal_bond'), undefined);
+  assert.equal(bridge.variable('signal_bond'), b);
+  assert.equal(bridge.variable('originate_signal_bond'), undefined);
+  assert.deepEqual(varNames(bridge).slice(-5), ['originated_legs', 'originate_disposition', 'DIALSTATUS', 'originate_causes', 'signal_bond']);
+  // The caller is sent the peer's callee id; a loopback leg passes it on to its B leg (mod_loopback).
+  const ab = find(w, a, 'CHANNEL_CREATE').variable('other_loopback_leg_uuid')!;
+  await w.command(`api uuid_kill ${a}`);
+  await w.count((e) => e.name === 'CHANNEL_DESTROY' && (e.uniqueId === a || e.uniqueId === b || e.uniqueId === ab), 3, 5000);
+  assert.equal(find(w, a, 'CHANNEL_HANGUP').variable('last_sent_callee_id_name'), 'Outbound Call');
+  assert.equal(find(w, a, 'CHANNEL_HANGUP').variable('last_sent_callee_id_number'), 'default');
+  w.close();
+});
+
+test('originate {origination_uuid=…}: CHANNEL_UUID after the CODEC events, and the variable is kept', { timeout: 20_000 }, async (t) => {
+  const sim = await startSim(t, { dialplan: DIALPLAN });
+  const w = await Wire.login(sim);
+  await w.command('event plain ALL');
+  const want = '0c2d4e6f-1a2b-4c3d-8e9f-0a1b2c3d4e5f';
+  assert.equal(await originate(w, `{origination_uuid=${want}}loopback/9999/default &park()`), want);
+  const ev = find(w, want, 'CHANNEL_UUID');
+  const old = ev.get('Old-Unique-ID')!;
+  assert.match(old, /^[0-9a-f-]{36}$/);
+  assert.notEqual(old, want);
+  assert.equal(ev.get('Event-Calling-Function'), 'switch_core_session_set_uuid');
+  assert.equal(ev.channelState, 'CS_NONE');
+  assert.equal(ev.get('Channel-State-Number'), '1');
+  assert.equal(ev.get('Other-Type'), undefined);
+  // The codecs were set under the old uuid; CHANNEL_UUID is the new uuid's first event.
+  assert.deepEqual(w.events().filter((e) => e.uniqueId === old).map((e) => e.name), ['CODEC', 'CODEC']);
+  assert.deepEqual(w.events().filter((e) => e.uniqueId === want).slice(0, 2).map((e) => e.name), ['CHANNEL_UUID', 'CHANNEL_OUTGOING']);
+  assert.deepEqual(varNames(ev).slice(-3), ['channel_name', 'uuid', 'call_uuid']);
+  const create = find(w, want, 'CHANNEL_CREATE');
+  assert.deepEqual(varNames(create).slice(7, 11), ['channel_name', 'uuid', 'call_uuid', 'origination_uuid']);
+  assert.equal(create.variable('origination_uuid'), want);
+  // The loopback B leg gets the dial variables too.
+  assert.equal(find(w, create.variable('other_loopback_leg_uuid')!, 'CHANNEL_CREATE').variable('origination_uuid'), want);
+  // A uuid in use is refused: the leg keeps its own.
+  const r = await w.command(`api originate {origination_uuid=${want}}loopback/9999/default &park()`);
+  assert.match(r.bodyText, /^\+OK [0-9a-f-]{36}\n$/);
+  assert.notEqual(r.bodyText, `+OK ${want}\n`);
+  // Simulator.originate chooses its uuid from the start: no CHANNEL_UUID.
+  const direct = await sim.originate({ app: 'park' });
+  await until(() => w.events().some((e) => e.uniqueId === direct && e.name === 'CHANNEL_CREATE'));
+  assert.equal(w.events().some((e) => e.uniqueId === direct && e.name === 'CHANNEL_UUID'), false);
   w.close();
 });

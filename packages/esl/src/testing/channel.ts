@@ -294,7 +294,8 @@ export function coreDb(core: SimCore): CoreDb {
  * the same header sets, as switch_channel.c / switch_core_state_machine.c do.
  */
 export class Channel {
-  readonly uuid: string;
+  /** Changes once at most, before CHANNEL_OUTGOING (origination_uuid: setUuid). */
+  uuid: string;
   readonly direction: 'inbound' | 'outbound';
   name: string;
   /** channel->running_state, shown as Channel-State. */
@@ -321,6 +322,8 @@ export class Channel {
    * is the originator (CF_UUID_BRIDGE_ORIGINATOR), and how far each side got.
    */
   uuidBridge: { other: Channel; originator: boolean; soft: boolean; done: boolean } | undefined;
+  /** Runs right after CHANNEL_HANGUP_COMPLETE (what another thread does meanwhile, before CHANNEL_DESTROY). */
+  afterHangupComplete: (() => void) | undefined;
   /** While bridged: CF_BRIDGE_ORIGINATOR (the side that bridged) or only CF_BRIDGED (the other side). */
   bridgeRole: 'originator' | 'originatee' | undefined;
   /** The dialplan applications still to run (the caller extension). */
@@ -404,7 +407,7 @@ export class Channel {
   }
 
   /** Sets the variables every new session gets (switch_core_session_request_uuid and friends). */
-  initVariables(extra: Iterable<[string, string]>, order: 'outbound' | 'inbound'): void {
+  initVariables(extra: Iterable<[string, string]>, order: 'outbound' | 'inbound', beforeName: Iterable<[string, string]> = []): void {
     this.setVar('direction', this.direction);
     if (order === 'outbound') this.setVar('is_outbound', 'true');
     this.setVar('uuid', this.uuid);
@@ -413,12 +416,26 @@ export class Channel {
     // Loopback A legs get read/write codec vars before channel_name; B legs after (captures).
     if (order === 'outbound') {
       this.setCodecVars();
+      for (const [k, v] of beforeName) this.setVar(k, v);
       this.setVar('channel_name', this.name);
     } else {
       this.setVar('channel_name', this.name);
       this.setCodecVars();
     }
     for (const [k, v] of extra) this.setVar(k, v);
+  }
+
+  /**
+   * switch_core_session_set_uuid (switch_core_session.c:2030): the uuid and call_uuid variables are set
+   * again (so they move to the end), then CHANNEL_UUID with Old-Unique-ID.
+   */
+  setUuid(uuid: string): void {
+    const old = this.uuid;
+    this.uuid = uuid;
+    this.profile.uuid = uuid;
+    this.setVar('uuid', uuid);
+    this.setVar('call_uuid', uuid);
+    this.fire('CHANNEL_UUID', SITES.channelUuid, { before: [['Old-Unique-ID', old]] });
   }
 
   private setCodecVars(): void {
@@ -784,6 +801,8 @@ export class Channel {
     this.setRunningState('CS_REPORTING');
     this.setCdrVariables();
     this.fire('CHANNEL_HANGUP_COMPLETE', SITES.hangupComplete, { before: [['Hangup-Cause', this.hangupCause!]] });
+    this.afterHangupComplete?.();
+    this.afterHangupComplete = undefined;
     // A listener's read lock keeps the session alive: DESTROY waits for controlling sockets (MES listener_run).
     while (this.holders.size > 0 && !this.core.stopped) await this.waitSignal();
     this.flushMessages();

@@ -17,8 +17,12 @@ export interface SimCore {
   nextSessionId(): number;
   /** Registers a new channel (uuid lookup, `channels`). */
   channelCreated(ch: Channel): void;
+  /** The channel with this uuid, if any (even one being destroyed). */
+  channel(uuid: string): Channel | undefined;
   /** Ties the two legs of a loopback call: answer and hangup cross over. */
   linkLoopback(a: Channel, b: Channel): void;
+  /** The other leg of a loopback pair, if any. */
+  loopbackPeer(ch: Channel): Channel | undefined;
   channelAnswered(ch: Channel): void;
   /** A channel is being pre-answered (before its own CHANNEL_PROGRESS_MEDIA). */
   channelPreAnswered(ch: Channel): void;

@@ -34,6 +34,8 @@ export interface DialOptions {
   caller?: Channel;
   /** A far-end script that overrides the one derived from the dial string. */
   script?: FarEndScript;
+  /** The new leg's uuid from the start (Simulator.originate); `{origination_uuid=…}` changes it later. */
+  uuid?: string;
 }
 
 /** Splits a leading `{a=b,c=d}` (or `[…]`) variable block off a dial string. */
@@ -524,29 +526,59 @@ export class Engine {
     const caller = opts.caller;
     const cidName = vars.get('origination_caller_id_name') ?? opts.callerIdName ?? caller?.profile.callerIdName ?? '';
     const cidNumber = vars.get('origination_caller_id_number') ?? opts.callerIdNumber ?? caller?.profile.callerIdNumber ?? '0000000000';
+    // A dialled leg's profile is a copy of its caller's (switch_core_session_outgoing_channel): the
+    // Orig-* ids and the ANI stay the caller's.
+    const cp = caller?.profile;
     const ch = new Channel(this.core, {
-      uuid: vars.get('origination_uuid'),
+      uuid: opts.uuid,
       name,
       direction: 'outbound',
       profile: {
         dialplan: 'xml', callerIdName: cidName, callerIdNumber: cidNumber, calleeIdName: 'Outbound Call',
         // captures: a loopback A leg's Callee-ID-Number is the context
-        calleeIdNumber: loopback ? context : destination, ani: cidNumber, destinationNumber: destination, source, context,
+        calleeIdNumber: loopback ? context : destination, ani: cp && !vars.has('origination_caller_id_number') ? cp.ani : cidNumber,
+        origCallerIdName: cp?.origCallerIdName, origCallerIdNumber: cp?.origCallerIdNumber,
+        destinationNumber: destination, source, context,
       },
     });
-    const extra: Array<[string, string]> = [];
-    for (const [k, v] of vars) if (k !== 'origination_uuid') extra.push([k, v]);
-    extra.push(['originate_early_media', 'true'], ['originate_endpoint', source.replace(/^mod_/, '')]);
-    if (loopback) extra.push(['other_loopback_leg_uuid', loopback.peer], ['loopback_leg', 'A']);
-    ch.initVariables(extra, 'outbound');
-    if (caller) ch.otherLeg = { type: 'originator', profile: caller.profile };
-    this.core.channelCreated(ch);
+    // mod_loopback names the dialling session (loopback_from_uuid) before channel_name (mod_loopback.c:1192).
+    ch.initVariables([], 'outbound', loopback && caller ? [['loopback_from_uuid', caller.uuid]] : []);
     // The codecs are set before the channel gets its final name (captures: loopback/9999/default-a).
     if (loopback) ch.name = loopback.codecName;
     ch.fireCodecEvents();
     ch.name = name;
-    ch.hasProfile = true;
     ch.state = 'CS_INIT';
+    // origination_uuid: the session takes its uuid after the codecs, CHANNEL_UUID (switch_core_session.c:637).
+    const wanted = vars.get('origination_uuid');
+    // A uuid in use is refused ("set UUID FAILED"): the session keeps its own.
+    if (wanted && wanted !== ch.uuid && !(this.core.channel(wanted)?.destroyed === false)) ch.setUuid(wanted);
+    this.core.channelCreated(ch);
+    if (caller) {
+      // switch_core_session_outgoing_channel (switch_core_session.c:672-711): max_forwards one less than
+      // the caller's (70 without), its read codec, originator and signal_bond; call_uuid the caller's.
+      const fwd = Number.parseInt(caller.getVar('max_forwards') ?? '', 10);
+      ch.setVar('max_forwards', Number.isFinite(fwd) ? fwd - 1 : 70);
+      ch.setVar('originator_codec', 'L16@8000h@20i');
+      ch.setVar('originator', caller.uuid);
+      ch.setVar('signal_bond', caller.uuid);
+      // The caller points at the new leg until the originate succeeds (line 713; cleared at
+      // switch_ivr_originate.c:4234).
+      caller.setVar('originate_signal_bond', ch.uuid);
+      ch.setVar('call_uuid', caller.uuid);
+    }
+    // The dial string's variables, origination_uuid kept (captures), then the originate's own.
+    for (const [k, v] of vars) ch.setVar(k, v);
+    ch.setVar('originate_early_media', 'true');
+    // switch_ivr_originate.c:3217.
+    if (caller) ch.setVar('originating_leg_uuid', caller.uuid);
+    ch.setVar('originate_endpoint', source.replace(/^mod_/, ''));
+    if (loopback) {
+      ch.setVar('other_loopback_leg_uuid', loopback.peer);
+      ch.setVar('loopback_leg', 'A');
+    }
+    // The originator's profile as it is now (a copy, switch_caller_profile_dup).
+    if (cp) ch.otherLeg = { type: 'originator', profile: { ...cp } };
+    ch.hasProfile = true;
     ch.fire('CHANNEL_OUTGOING', SITES.outgoing);
     ch.setRunningState('CS_INIT');
     ch.state = 'CS_ROUTING';
@@ -627,10 +659,12 @@ export class Engine {
       direction: 'inbound',
       profile: { ...a.profile, source: 'mod_loopback', destinationNumber: exten, context },
     });
-    const bVars: Array<[string, string]> = [];
-    const cidName = vars.get('origination_caller_id_name');
-    if (cidName) bVars.push(['origination_caller_id_name', cidName]);
-    bVars.push(['other_loopback_leg_uuid', a.uuid], ['loopback_leg', 'B']);
+    // The B leg gets the dial variables (__loopback_vars__), other_loopback_leg_uuid and, for a dialling
+    // session, other_loopback_from_uuid (mod_loopback.c:311-355).
+    const bVars: Array<[string, string]> = [...vars];
+    bVars.push(['other_loopback_leg_uuid', a.uuid]);
+    if (caller) bVars.push(['other_loopback_from_uuid', caller.uuid]);
+    bVars.push(['loopback_leg', 'B']);
     b.initVariables(bVars, 'inbound');
     this.core.channelCreated(b);
     this.core.linkLoopback(a, b);
@@ -696,6 +730,28 @@ export class Engine {
   // ------------------------------------------------------------------ bridge
 
   /**
+   * A channel receives a display update (SWITCH_MESSAGE_INDICATE_DISPLAY): last_sent_callee_id_*
+   * (switch_core_session.c:903); mod_loopback passes it on, an A leg's as its B leg's callee id, a B
+   * leg's as its A leg's caller id (mod_loopback.c:1081). Only the part after a last '/' is sent.
+   */
+  private sendDisplay(to: Channel, name: string, number: string): void {
+    name = name.slice(name.lastIndexOf('/') + 1);
+    number = number.slice(number.lastIndexOf('/') + 1);
+    to.setVar('last_sent_callee_id_name', name);
+    to.setVar('last_sent_callee_id_number', number);
+    const peer = this.core.loopbackPeer(to);
+    if (!peer) return;
+    const p = peer.profile;
+    if (to.direction === 'outbound') {
+      if (name) p.calleeIdName = name;
+      if (number) p.calleeIdNumber = number;
+    } else {
+      if (name) p.callerIdName = name;
+      if (number) p.callerIdNumber = number;
+    }
+  }
+
+  /**
    * mod_dptools bridge: dials the peer (while it rings the caller's queued messages run and the
    * caller hanging up cancels it: ORIGINATOR_CANCEL); on failure sets originate_disposition,
    * DIALSTATUS and originate_failed_cause and applies switch_channel_handle_cause; on success
@@ -735,14 +791,17 @@ export class Engine {
     ch.setVar('originate_disposition', cause);
     ch.setVar('DIALSTATUS', dialStatus(cause));
     if (leg) ch.setVar('originate_causes', `${leg.uuid};${peer ? 'NONE' : (leg.hangupCause ?? cause)}`);
+    // switch_ivr_originate.c:4232: on success originate_signal_bond goes and the caller's signal_bond is
+    // the peer (captures: neither on the ACTIVE, signal_bond from CHANNEL_BRIDGE on).
+    if (peer) ch.setVar('originate_signal_bond', undefined);
     if (ch.answered && ch.ready) ch.setCallState('ACTIVE');
+    if (peer) ch.setVar('signal_bond', peer.uuid);
     if (!peer) {
       // The bridge application adds originate_failed_cause and applies switch_channel_handle_cause.
       ch.setVar('originate_failed_cause', cause);
       this.handleCause(ch, cause);
       return;
     }
-    peer.setVar('originating_leg_uuid', ch.uuid);
     await this.bridgeChannels(ch, peer, true, true, true);
     await this.finishLeg(peer);
     if (ch.ready && isTrue(ch.getVar('hangup_after_bridge'))) ch.hangup('NORMAL_CLEARING');
@@ -785,7 +844,8 @@ export class Engine {
     // uuid_bridge set both other legs already (copies, switch_ivr_uuid_bridge).
     if (!uuidBridge) {
       a.otherLeg = { type: 'originatee', profile: b.profile };
-      b.otherLeg = { type: 'originator', profile: a.profile };
+      // A leg the caller dialled keeps the copy it got at creation.
+      if (b.otherLeg?.profile.uuid !== a.uuid) b.otherLeg = { type: 'originator', profile: a.profile };
     }
     // The peer takes the caller's call_uuid for the bridge (switch_ivr_bridge.c:1684).
     b.setVar('call_uuid', a.uuid);
@@ -801,14 +861,13 @@ export class Engine {
     b.setVar('bridge_channel', a.name);
     b.setVar('bridge_uuid', a.uuid);
     b.setVar('signal_bond', a.uuid);
-    // switch_ivr_bridge_display: each side is told the other's caller id (switch_core_session.c:903).
-    // After a uuid_bridge the originator is sent the peer's callee id instead, the name falling back to
-    // the number (send_display, switch_ivr_bridge.c:274, for a side without CF_BRIDGE_ORIGINATOR).
-    const sentNumber = uuidBridge ? (b.profile.calleeIdNumber || b.profile.destinationNumber) : b.profile.callerIdNumber;
-    a.setVar('last_sent_callee_id_name', uuidBridge ? (b.profile.calleeIdName || sentNumber) : b.profile.callerIdName);
-    a.setVar('last_sent_callee_id_number', sentNumber);
-    b.setVar('last_sent_callee_id_name', a.profile.callerIdName);
-    b.setVar('last_sent_callee_id_number', a.profile.callerIdNumber);
+    // switch_ivr_bridge_display (send_display, switch_ivr_bridge.c:274): the peer is sent its own caller
+    // id (the caller's if it has none), the caller the peer's callee id (number: else the destination);
+    // an empty name is replaced by the number.
+    const toB = b.profile.callerIdNumber || a.profile.callerIdNumber || 'UNKNOWN';
+    const toA = b.profile.calleeIdNumber || b.profile.destinationNumber;
+    this.sendDisplay(b, b.profile.callerIdName || a.profile.callerIdName || toB, toB);
+    this.sendDisplay(a, b.profile.calleeIdName || toA, toA);
     // The bridge application's peer runs the bridge in CS_EXCHANGE_MEDIA (switch_ivr_bridge.c:1791).
     if (peerExchangesMedia && b.ready) b.setRunningState('CS_EXCHANGE_MEDIA');
     for (;;) {
@@ -823,16 +882,23 @@ export class Engine {
     }
     if (this.core.stopped) return;
     // The caller gone, the peer's bridge ends with it before CHANNEL_UNBRIDGE (captures).
-    // A uuid_bridge peer ends its bridge in its own runner (Engine.uuidBridgeLeg).
-    if (!a.ready && b.ready && !uuidBridge) b.hangup('NORMAL_CLEARING');
     a.partner = undefined;
     b.partner = undefined;
     a.bridgeRole = undefined;
     b.bridgeRole = undefined;
     a.setVar('bridge_to', undefined);
     b.setVar('bridge_to', undefined);
+    // The caller gone, the peer leaves CS_EXCHANGE_MEDIA unlinked (no bridge_to, no last_bridge_role;
+    // audio_bridge_on_exchange_media: hangup, or a uuid_bridge peer with park_after_bridge parks in its
+    // own runner); the caller waits for that before CHANNEL_UNBRIDGE (switch_ivr_bridge.c:1801).
+    const peerEnds = !a.ready && b.ready && !(uuidBridge && isTrue(b.getVar('park_after_bridge')));
+    if (peerEnds) b.hangup('NORMAL_CLEARING');
     // Each side's bridge_hangup_cause is the other's cause, if it has one (switch_ivr_bridge.c:1816).
-    if (a.hangupCause && !(uuidBridge && b.ready)) b.setVar('bridge_hangup_cause', a.hangupCause);
+    // A peer that ended just now is through its CHANNEL_HANGUP_COMPLETE by then (captures: it shows from
+    // CHANNEL_DESTROY on).
+    const aCause = a.hangupCause;
+    if (aCause && peerEnds) b.afterHangupComplete = () => b.setVar('bridge_hangup_cause', aCause);
+    else if (aCause) b.setVar('bridge_hangup_cause', aCause);
     if (b.hangupCause) a.setVar('bridge_hangup_cause', b.hangupCause);
     b.setVar('call_uuid', b.uuid);
     a.fire('CHANNEL_UNBRIDGE', SITES.unbridge, { before: [['Bridge-A-Unique-ID', a.uuid], ['Bridge-B-Unique-ID', b.uuid]] });

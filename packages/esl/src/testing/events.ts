@@ -82,6 +82,7 @@ export const SITES = {
   callUpdate: { file: 'switch_channel.c', func: 'switch_channel_flip_cid', line: 3277 },
   execute: { file: 'switch_core_session.c', func: 'switch_core_session_exec', line: 2944 },
   executeComplete: { file: 'switch_core_session.c', func: 'switch_core_session_exec', line: 2967 },
+  channelUuid: { file: 'switch_core_session.c', func: 'switch_core_session_set_uuid', line: 2051 },
   uuidBridgeExecute: { file: 'switch_ivr_bridge.c', func: 'uuid_bridge_on_soft_execute', line: 1236 },
   uuidBridgeExecuteOther: { file: 'switch_ivr_bridge.c', func: 'uuid_bridge_on_soft_execute', line: 1243 },
   park: { file: 'switch_ivr.c', func: 'switch_ivr_park', line: 1002 },

@@ -333,7 +333,7 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements SimCore 
       return uuid;
     }
 
-    vars.set('origination_uuid', uuid);
+    vars.delete('origination_uuid');
     const script: FarEndScript = {
       answerAfterMs: o.answerAfterMs, hangupAfterMs: o.hangupAfterMs, busy: o.busy, noAnswer: o.noAnswer,
       rejectCause: o.rejectCause,
@@ -345,6 +345,7 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements SimCore 
       callerIdName: o.callerIdName,
       callerIdNumber: o.callerIdNumber,
       timeoutSec: o.timeoutSec,
+      uuid,
       // A sim/ endpoint's inline tokens still apply; the options win.
       script: isSim ? this.mergeScript(dialString, script) : undefined,
     });
@@ -539,6 +540,10 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements SimCore 
   linkLoopback(a: Channel, b: Channel): void {
     this.loopbackPeers.set(a, b);
     this.loopbackPeers.set(b, a);
+  }
+
+  loopbackPeer(ch: Channel): Channel | undefined {
+    return this.loopbackPeers.get(ch);
   }
 
   channelAnswered(ch: Channel): void {
