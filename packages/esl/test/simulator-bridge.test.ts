@@ -139,6 +139,18 @@ test('bridge: the caller hangs up (uuid_kill): HANGUP before UNBRIDGE, the diall
   assert.equal(find(w, b, 'CHANNEL_HANGUP').variable('last_bridge_role'), undefined);
   assert.equal(find(w, b, 'CHANNEL_HANGUP_COMPLETE').variable('bridge_hangup_cause'), undefined);
   assert.equal(find(w, b, 'CHANNEL_DESTROY').variable('bridge_hangup_cause'), 'NORMAL_CLEARING');
+  // The killed caller's loopback B leg: its playback fails before its hangup (the pair is unlinked at
+  // once, the hangup comes from the caller's CS_HANGUP); the dialled leg's B leg hangs up first.
+  const ab = find(w, a, 'CHANNEL_CREATE').variable('other_loopback_leg_uuid')!;
+  const bb = find(w, b, 'CHANNEL_CREATE').variable('other_loopback_leg_uuid')!;
+  await w.count((e) => e.name === 'CHANNEL_DESTROY' && (e.uniqueId === ab || e.uniqueId === bb), 2, 5000);
+  const tail = ['CHANNEL_STATE:CS_HANGUP', 'CHANNEL_CALLSTATE:HANGUP', 'CHANNEL_STATE:CS_REPORTING', 'CHANNEL_HANGUP_COMPLETE:NORMAL_CLEARING', 'CHANNEL_DESTROY', 'CHANNEL_STATE:CS_DESTROY'];
+  assert.deepEqual(sequence(w, ab, (e) => e.name === 'PLAYBACK_START'), [
+    'PLAYBACK_START', 'PLAYBACK_STOP', 'CHANNEL_EXECUTE_COMPLETE:playback=PLAYBACK ERROR', 'CHANNEL_HANGUP:NORMAL_CLEARING', ...tail,
+  ]);
+  assert.deepEqual(sequence(w, bb, (e) => e.name === 'PLAYBACK_START'), [
+    'PLAYBACK_START', 'CHANNEL_HANGUP:NORMAL_CLEARING', 'PLAYBACK_STOP', 'CHANNEL_EXECUTE_COMPLETE:playback=PLAYBACK ERROR', ...tail,
+  ]);
   const unbridge = find(w, a, 'CHANNEL_UNBRIDGE');
   assert.equal(unbridge.answerState, 'hangup');
   assert.equal(unbridge.variable('bridge_hangup_cause'), 'NORMAL_CLEARING');

@@ -74,6 +74,12 @@ test('uuid_bridge: both legs leave park through CS_HIBERNATE/RESET/SOFT_EXECUTE;
     'CHANNEL_HANGUP:NORMAL_CLEARING', ...ENDING,
   ]);
 
+  // The first leg's loopback B leg: its playback fails before its hangup (captures).
+  const ab = find(w, a, 'CHANNEL_CREATE').variable('other_loopback_leg_uuid')!;
+  await w.event((e) => e.name === 'CHANNEL_HANGUP_COMPLETE' && e.uniqueId === ab, 5000);
+  const abSeq = w.events().filter((e) => e.uniqueId === ab).map((e) => e.name);
+  assert.ok(abSeq.indexOf('PLAYBACK_STOP') < abSeq.indexOf('CHANNEL_HANGUP'), abSeq.join(' '));
+
   const ex = find(w, a, 'CHANNEL_EXECUTE', (e) => e.application === 'uuid_bridge');
   assert.equal(ex.get('Event-Calling-Function'), 'uuid_bridge_on_soft_execute');
   assert.equal(ex.get('Application-UUID'), undefined);

@@ -322,6 +322,8 @@ export class Channel {
    * is the originator (CF_UUID_BRIDGE_ORIGINATOR), and how far each side got.
    */
   uuidBridge: { other: Channel; originator: boolean; soft: boolean; done: boolean } | undefined;
+  /** Set when the loopback pair was unlinked under a media application: it fails, then the leg hangs up with this cause. */
+  mediaLostCause: string | undefined;
   /** Runs right after CHANNEL_HANGUP_COMPLETE (what another thread does meanwhile, before CHANNEL_DESTROY). */
   afterHangupComplete: (() => void) | undefined;
   /** While bridged: CF_BRIDGE_ORIGINATOR (the side that bridged) or only CF_BRIDGED (the other side). */
@@ -748,7 +750,7 @@ export class Channel {
     let remaining = ms;
     const scale = this.core.options.timeScale || 1;
     for (;;) {
-      if (!this.ready) return 'hangup';
+      if (!this.ready || this.mediaLostCause !== undefined) return 'hangup';
       if (this.consumeBreak()) return 'break';
       if (parseEvents) {
         const msg = this.nextMessage();

@@ -357,6 +357,8 @@ export class Engine {
       if (!step) break;
       if (!ch.ready) break;
       await this.executeApp(ch, step.app, step.arg);
+      // Its loopback partner went while the application ran (Simulator.channelHungUp).
+      if (ch.mediaLostCause !== undefined && ch.ready) ch.hangup(ch.mediaLostCause);
     }
     if (ch.ready && !this.core.stopped) ch.hangup('NORMAL_CLEARING');
   }

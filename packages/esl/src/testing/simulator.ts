@@ -560,7 +560,13 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements SimCore 
 
   channelHungUp(ch: Channel): void {
     const peer = this.loopbackPeers.get(ch);
-    if (peer && peer.ready) peer.hangup(ch.hangupCause);
+    if (peer && peer.ready && ch.direction === 'outbound' && ch.bridgeRole === 'originator' && peer.currentApplication === 'playback') {
+      // A killed loopback A leg unlinks the pair at once (mod_loopback.c channel_kill_channel), but its B
+      // leg is hung up only from the A leg's CS_HANGUP (channel_on_hangup), which a bridging A leg reaches
+      // late: the B leg's playback fails first (captures: PLAYBACK_STOP, PLAYBACK ERROR, then the hangup).
+      peer.mediaLostCause = ch.hangupCause;
+      peer.poke();
+    } else if (peer && peer.ready) peer.hangup(ch.hangupCause);
     if (ch.partner && ch.partner.ready) ch.partner.poke();
     for (const c of this.delivery.forSession(ch.uuid)) c.sessionDown();
   }
