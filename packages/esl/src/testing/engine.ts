@@ -857,12 +857,7 @@ export class Engine {
     b.setVar('bridge_to', a.uuid);
     a.setVar('last_bridge_to', b.uuid);
     b.setVar('last_bridge_to', a.uuid);
-    a.setVar('bridge_channel', b.name);
-    a.setVar('bridge_uuid', b.uuid);
-    a.setVar('signal_bond', b.uuid);
-    b.setVar('bridge_channel', a.name);
-    b.setVar('bridge_uuid', a.uuid);
-    b.setVar('signal_bond', a.uuid);
+    setBridgePeers(a, b);
     // switch_ivr_bridge_display (send_display, switch_ivr_bridge.c:274): the peer is sent its own caller
     // id (the caller's if it has none), the caller the peer's callee id (number: else the destination);
     // an empty name is replaced by the number.
@@ -925,6 +920,16 @@ function dialStatus(cause: string): string {
     default:
       return cause;
   }
+}
+
+/** bridge_channel, bridge_uuid and signal_bond of two legs that bridge (both bridge paths set them). */
+export function setBridgePeers(a: Channel, b: Channel): void {
+  a.setVar('bridge_channel', b.name);
+  a.setVar('bridge_uuid', b.uuid);
+  a.setVar('signal_bond', b.uuid);
+  b.setVar('bridge_channel', a.name);
+  b.setVar('bridge_uuid', a.uuid);
+  b.setVar('signal_bond', a.uuid);
 }
 
 export function isTrue(v: string | undefined): boolean {

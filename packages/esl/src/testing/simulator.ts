@@ -7,7 +7,7 @@ import { Channel, type ChannelInfo, type PrivateMessage } from './channel.js';
 import { Connection } from './connection.js';
 import type { SimCore } from './core.js';
 import { Delivery } from './delivery.js';
-import { type AppFunction, Engine, parseDialVariables, parseScriptTokens, parseSocketArg, socketArg } from './engine.js';
+import { type AppFunction, Engine, parseDialVariables, parseScriptTokens, parseSocketArg, setBridgePeers, socketArg } from './engine.js';
 import { EventFactory, SITES, SimEvent, localStamp, newUuid, nowMicros } from './events.js';
 import { DEFAULT_DIALPLAN, type FarEndScript, type ResolvedOptions, type SimulatorOptions, type SocketTarget } from './options.js';
 import { TimerSet } from './timers.js';
@@ -644,12 +644,7 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements SimCore 
     // The originatee loses CF_DIALPLAN (line 2063).
     if (b.direction === 'outbound') b.hitDialplan = false;
     a.setVar('uuid_bridge', b.uuid);
-    a.setVar('bridge_channel', b.name);
-    a.setVar('bridge_uuid', b.uuid);
-    a.setVar('signal_bond', b.uuid);
-    b.setVar('bridge_channel', a.name);
-    b.setVar('bridge_uuid', a.uuid);
-    b.setVar('signal_bond', a.uuid);
+    setBridgePeers(a, b);
     // An inbound originatee (no CF_BLEG) shows the call the other way round: switch_channel_invert_cid.
     if (b.direction === 'inbound') {
       const p = b.profile;
