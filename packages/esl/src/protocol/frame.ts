@@ -40,14 +40,7 @@ export class Frame {
 
   /** Outer headers in wire order; duplicates are kept. */
   get headers(): ReadonlyArray<readonly [name: string, value: string]> {
-    if (this.pairs === undefined) {
-      const pairs: Array<[string, string]> = [];
-      const length: [string, string] | undefined = this.length === -1 ? undefined : ['Content-Length', String(this.length)];
-      if (length !== undefined && this.lengthFirst) pairs.push(length);
-      if (this.type !== undefined) pairs.push(['Content-Type', this.type]);
-      if (length !== undefined && !this.lengthFirst) pairs.push(length);
-      this.pairs = pairs;
-    }
+    this.pairs ??= contentPairs(this.type, this.length, this.lengthFirst);
     return this.pairs;
   }
 
@@ -84,6 +77,15 @@ export class Frame {
 }
 
 const EMPTY: ReadonlyArray<readonly [string, string]> = [];
+
+/** The header pairs of a Content-Type (if any) and a Content-Length (-1: none), in wire order. */
+export function contentPairs(type: string | undefined, contentLength: number, lengthFirst: boolean): Array<[string, string]> {
+  const pairs: Array<[string, string]> = [];
+  if (contentLength !== -1 && lengthFirst) pairs.push(['Content-Length', String(contentLength)]);
+  if (type !== undefined) pairs.push(['Content-Type', type]);
+  if (contentLength !== -1 && !lengthFirst) pairs.push(['Content-Length', String(contentLength)]);
+  return pairs;
+}
 
 const CR = 0x0d;
 const SPACE = 0x20;

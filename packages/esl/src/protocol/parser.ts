@@ -1,6 +1,6 @@
 import { EslParseError } from '../errors.js';
 import { spells, utf8, view, viewOf, word, type Word } from './bytes.js';
-import { Frame, parseHeaderLines } from './frame.js';
+import { Frame, contentPairs, parseHeaderLines } from './frame.js';
 
 export interface ParserOptions {
   /**
@@ -274,7 +274,7 @@ export class Parser {
           const valueEnd = chunk[eol - 1] === CR && eol - 1 >= v ? eol - 1 : eol; // CRLF peers
           value = utf8(chunk, v, valueEnd);
         }
-        headers ??= bareHeaders(type, lengthBare ? contentLength : -1, lengthFirst);
+        headers ??= contentPairs(type, lengthBare ? contentLength : -1, lengthFirst); // what the block had so far
         headers.push([name, value]);
       }
       i = eol + 1;
@@ -434,15 +434,6 @@ export class Parser {
     this.state = State.Headers;
     this.onFrame(headers === undefined ? Frame.bare(this.pendingType, body.length, this.pendingLengthFirst, body) : new Frame(headers, body));
   }
-}
-
-/** The pairs of the Content-Type and Content-Length a bare block had before another header came. */
-function bareHeaders(type: string | undefined, contentLength: number, lengthFirst: boolean): Array<[string, string]> {
-  const headers: Array<[string, string]> = [];
-  if (contentLength !== -1 && lengthFirst) headers.push(['Content-Length', String(contentLength)]);
-  if (type !== undefined) headers.push(['Content-Type', type]);
-  if (contentLength !== -1 && !lengthFirst) headers.push(['Content-Length', String(contentLength)]);
-  return headers;
 }
 
 function headerTooLarge(max: number): EslParseError {
