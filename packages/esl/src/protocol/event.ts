@@ -137,9 +137,9 @@ type Value = string | string[];
  *
  * Decoding is lazy: a plain event keeps its bytes, and `get(name)` looks the header up directly in
  * them and decodes only that value (the blank line ending the headers is searched for only as far
- * as the header found, in the same pass: see line-scan.ts). A name not found as spelled is looked for once more ignoring ASCII case, in
- * a lower-cased copy of the bytes. The whole header set is parsed only when it is iterated (or for
- * a non-ASCII name not found as spelled), and then once.
+ * as the header found, in the same pass: see line-scan.ts). A name not found as spelled is looked
+ * for once more ignoring ASCII case, in a lower-cased copy of the bytes. The whole header set is
+ * parsed only when it is iterated (or for a non-ASCII name not found as spelled), and then once.
  */
 export class EslEvent {
   readonly format: EventFormat | 'headers';
