@@ -329,14 +329,14 @@ export class EslClient extends EventEmitter {
         return await openAuthenticated(this.openOptions(signal), this.#password);
       } catch (err) {
         if (o === undefined || !o.initial) throw err;
-        if (err instanceof EslAuthError || err instanceof EslAccessDeniedError || err instanceof EslAbortError) throw err;
+        if (!isRetriable(err as Error) || err instanceof EslAbortError) throw err;
         if (attempt >= o.maxAttempts) {
           throw new EslConnectError(`gave up connecting after ${attempt} attempt${attempt === 1 ? '' : 's'}`, { cause: err });
         }
         try {
           await sleep(backoffDelay(attempt, o), undefined, { signal });
         } catch {
-          throw new EslAbortError('connect aborted', { cause: signal?.reason });
+          throw abortError('connect', signal);
         }
       }
     }
@@ -1053,8 +1053,8 @@ export class EslClient extends EventEmitter {
         link = this.makeLink(opened.conn);
       } catch (err) {
         if (this.currentState !== 'reconnecting') return;
-        if (err instanceof EslAuthError || err instanceof EslAccessDeniedError) {
-          this.finalize(err); // terminal: the same credentials cannot succeed
+        if (!isRetriable(err as Error)) {
+          this.finalize(err as Error); // terminal: the same credentials cannot succeed
           return;
         }
         lastError = err as Error;
