@@ -4,7 +4,7 @@
  * `<name>:` and any blank line before it (the end of the headers, after which a look-alike line
  * belongs to the event's body). Done with Buffer methods, that is two native searches, each paying
  * the cost of a call into C++ on top of the search; a WebAssembly call costs far less, and copying
- * the first few KiB of the event into its memory costs about as much as one of those calls.
+ * the first KiB of the event into its memory costs about as much as one of those calls.
  *
  * When WebAssembly is not available (node --jitless, or no SIMD), `scanHeaders` answers
  * UNAVAILABLE and EslEvent uses the Buffer searches.
@@ -47,15 +47,15 @@ try {
 
 /** Which event's bytes [0, copied) are in memory (a number, so no event is kept alive by it). */
 let owner = 0;
+let copied = 0;
 let lastId = 0;
+/** The needle now in memory. */
+let needleInMemory: Uint8Array | undefined;
 
 /** A fresh id for `scanHeaders`' `holder`. */
 export function scanId(): number {
   return ++lastId;
 }
-let copied = 0;
-/** The needle now in memory. */
-let needleInMemory: Uint8Array | undefined;
 
 export const UNAVAILABLE = -3;
 export const NOT_IN_HEADERS = -1;
