@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { backoffDelay, resolveReconnect } from '../src/client/backoff.js';
-import { SubscriptionModel } from '../src/client/subscriptions.js';
-import { connect, type ClientState, type EslClient, type ReconnectAttempt } from '../src/client.js';
+import { backoffDelay, resolveReconnect } from '../src/inbound/backoff.js';
+import { SubscriptionModel } from '../src/inbound/subscriptions.js';
+import { connect, type ClientState, type EslClient, type ReconnectAttempt } from '../src/inbound/client.js';
 import { EslAbortError, EslAuthError, EslConnectError, EslConnectionClosedError, EslInvalidArgumentError } from '../src/errors.js';
 import { EVENT_NAMES, type EslEvent } from '../src/protocol/event.js';
 import { FaultServer, closedPort, type FaultServerOptions } from './helpers/fault-server.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { connect, type EslClient, type ReconnectAttempt } from '../client.js';
-import type { LogRecord } from '../connection.js';
+import { connect, type EslClient, type ReconnectAttempt } from '../inbound/client.js';
+import type { LogRecord } from '../transport/connection.js';
 import { EslConnectionClosedError } from '../errors.js';
 import type { EslEvent } from '../protocol/event.js';
 import type { LogLevel } from '../protocol/serializer.js';

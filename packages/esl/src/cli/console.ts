@@ -1,6 +1,6 @@
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import * as readline from 'node:readline';
-import type { LogRecord } from '../connection.js';
+import type { LogRecord } from '../transport/connection.js';
 import type { EslEvent } from '../protocol/event.js';
 import { createCompleter, parseShowApi } from './completion.js';
 import { consoleHelp, parseConsoleLine, type ConsoleAction } from './console-commands.js';

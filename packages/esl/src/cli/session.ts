@@ -1,4 +1,4 @@
-import type { LogRecord } from '../connection.js';
+import type { LogRecord } from '../transport/connection.js';
 import type { EslEvent } from '../protocol/event.js';
 import type { EventFormatName } from './console-commands.js';
 

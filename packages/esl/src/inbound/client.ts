@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AsyncQueue, type OverflowPolicy } from './client/async-queue.js';
-import { backoffDelay, resolveReconnect, type ReconnectOptions, type ResolvedReconnectOptions } from './client/backoff.js';
-import { ExecutionTracker } from './execution-tracker.js';
-import { openAuthenticated, type OpenResult, type Permissions } from './client/open.js';
-import { FilterModel, SubscriptionModel, normalizeEventName } from './client/subscriptions.js';
-import { type Connection, type LogRecord, isErrorReply, replyText } from './connection.js';
+import { AsyncQueue, type OverflowPolicy } from './async-queue.js';
+import { backoffDelay, resolveReconnect, type ReconnectOptions, type ResolvedReconnectOptions } from './backoff.js';
+import { ExecutionTracker } from '../commands/execution-tracker.js';
+import { openAuthenticated, type OpenResult, type Permissions } from './open.js';
+import { FilterModel, SubscriptionModel, normalizeEventName } from './subscriptions.js';
+import { type Connection, type LogRecord, isErrorReply, replyText } from '../transport/connection.js';
 import {
   EslAbortError,
   EslAccessDeniedError,
@@ -17,15 +17,15 @@ import {
   EslError,
   EslInvalidArgumentError,
   EslTimeoutError,
-} from './errors.js';
-import type { EslEvent, EventFormat, EventName } from './protocol/event.js';
-import type { Frame } from './protocol/frame.js';
-import type { ParserOptions } from './protocol/parser.js';
-import { type HeaderInput, type LogLevel, commands, serializeCommand } from './protocol/serializer.js';
+} from '../errors.js';
+import type { EslEvent, EventFormat, EventName } from '../protocol/event.js';
+import type { Frame } from '../protocol/frame.js';
+import type { ParserOptions } from '../protocol/parser.js';
+import { type HeaderInput, type LogLevel, commands, serializeCommand } from '../protocol/serializer.js';
 
-export type { ReconnectOptions } from './client/backoff.js';
-export type { Permissions } from './client/open.js';
-export type { OverflowPolicy } from './client/async-queue.js';
+export type { ReconnectOptions } from './backoff.js';
+export type { Permissions } from './open.js';
+export type { OverflowPolicy } from './async-queue.js';
 
 /**
  * Life cycle: `connecting` (inside connect()) → `connected` ⇄ `reconnecting` (only with the

@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { BlockList, createServer as createNetServer, isIP, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { CallSession, type CallEnd } from './call-session.js';
-import { EslConnectionClosedError, EslError, EslHangupError, EslInvalidArgumentError } from './errors.js';
-import type { EventFormat } from './protocol/event.js';
+import { EslConnectionClosedError, EslError, EslHangupError, EslInvalidArgumentError } from '../errors.js';
+import type { EventFormat } from '../protocol/event.js';
 
 export type CallHandler = (call: CallSession) => unknown;
 

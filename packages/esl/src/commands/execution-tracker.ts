@@ -1,5 +1,5 @@
-import { EslAbortError, EslHangupError, EslTimeoutError } from './errors.js';
-import type { EslEvent } from './protocol/event.js';
+import { EslAbortError, EslHangupError, EslTimeoutError } from '../errors.js';
+import type { EslEvent } from '../protocol/event.js';
 
 export interface ExecutionWaitOptions {
   completionTimeout?: number;

@@ -1,5 +1,5 @@
 import { connect as netConnect } from 'node:net';
-import { Connection, replyText } from '../connection.js';
+import { Connection, replyText } from '../transport/connection.js';
 import {
   EslAbortError,
   EslAccessDeniedError,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
-import { Connection, isErrorReply, replyText, type ConnectionOptions } from './connection.js';
+import { Connection, isErrorReply, replyText, type ConnectionOptions } from '../transport/connection.js';
 import {
   EslCommandError,
   EslConnectionClosedError,
@@ -9,11 +9,11 @@ import {
   EslHangupError,
   EslInvalidArgumentError,
   EslParseError,
-} from './errors.js';
-import { ExecutionTracker } from './execution-tracker.js';
-import { EslEvent, type EventFormat } from './protocol/event.js';
-import type { Frame } from './protocol/frame.js';
-import { commands, type HeaderInput } from './protocol/serializer.js';
+} from '../errors.js';
+import { ExecutionTracker } from '../commands/execution-tracker.js';
+import { EslEvent, type EventFormat } from '../protocol/event.js';
+import type { Frame } from '../protocol/frame.js';
+import { commands, type HeaderInput } from '../protocol/serializer.js';
 
 /** How a call session ended (`call.ended` resolves with it, `call.on('end')` receives it). */
 export interface CallEnd {

@@ -7,10 +7,10 @@ import {
   EslError,
   EslOutOfSyncError,
   EslTimeoutError,
-} from './errors.js';
-import { EslEvent } from './protocol/event.js';
-import type { Frame } from './protocol/frame.js';
-import { Parser, type ParserOptions } from './protocol/parser.js';
+} from '../errors.js';
+import { EslEvent } from '../protocol/event.js';
+import type { Frame } from '../protocol/frame.js';
+import { Parser, type ParserOptions } from '../protocol/parser.js';
 
 /** The two reply types FreeSWITCH pairs with commands, strictly in command order (MES §6). */
 export type ReplyKind = 'command/reply' | 'api/response';
