@@ -104,8 +104,7 @@ for (const mode of ['async', 'sync'] as const) {
         const lang = await call.getVariable('lang');
         const digits = await call.playAndGetDigits({ min: 1, max: 3, file: 'ivr/pin.wav', terminators: '#', timeout: 200 });
         const status = await call.api('status');
-        const job = await call.bgapi('echo from bgapi');
-        const jobResult = await job.result;
+        const jobResult = await call.bgapi('echo from bgapi');
         await call.hangup('NORMAL_CLEARING');
         const end = await call.ended;
         result.resolve({ ...info, answeredApp: answered.get('Application'), played: played.get('Application-Response'), lang, digits, status, jobResult, end, seen });
