@@ -1,5 +1,5 @@
 /** Options taken by the commands both the inbound client and the outbound call session send. */
-import type { HeaderInput } from '../protocol/serializer.js';
+import type { ExecuteOptions as ExecuteMessageOptions, HeaderInput } from '../protocol/serializer.js';
 
 export interface CommandOptions {
   /** Reply timeout, ms (0 = none). Defaults to the connection's `timeout` (none on a call session). The command may still run. */
@@ -19,21 +19,12 @@ export interface BgapiOptions extends ApiOptions {
   jobUuid?: string;
 }
 
-/** Options for `execute` and the convenience methods built on it. */
-export interface ExecuteOptions {
-  /** Event-UUID to send (comes back as Application-UUID). Default: a random UUID. */
-  eventUuid?: string;
-  /** Run with CF_EVENT_LOCK: later queued messages wait until this application returns. */
-  eventLock?: boolean;
-  /**
-   * `async: true` on the sendmsg: in a sync (static) outbound socket the message is queued instead
-   * of run inline, so its `+OK` comes at once. Ignored where messages are always queued.
-   */
-  async?: boolean;
-  /** Repeat count; negative repeats until hangup (switch_ivr_parse_event). The promise settles after the last iteration. */
-  loops?: number;
-  /** Hold music for the bridged partner while the application runs. */
-  holdBleg?: boolean;
+/**
+ * Options for `execute` and the convenience methods built on it: those of the sendmsg itself
+ * (eventUuid, default a random UUID; eventLock; async; loops, after whose last iteration the
+ * promise settles; holdBleg), plus how long to wait.
+ */
+export interface ExecuteOptions extends ExecuteMessageOptions {
   /**
    * Timeout for the sendmsg `+OK`, ms. Default: the connection's `timeout`. In a sync outbound
    * socket FreeSWITCH sends it only once the application returned.
