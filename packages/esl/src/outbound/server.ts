@@ -1,3 +1,4 @@
+/** The outbound-socket server: accepts FreeSWITCH's `socket` connections and runs a handler per call. */
 import { EventEmitter } from 'node:events';
 import { BlockList, createServer as createNetServer, isIP, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { CallSession, type CallEnd } from './call-session.js';
