@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import * as readline from 'node:readline';
 import type { LogRecord } from '../transport/connection.js';
@@ -211,7 +212,9 @@ export async function runConsole(o: ConsoleOptions): Promise<number> {
         return true;
       }
       case 'bgapi': {
-        const { jobUuid, result } = await session.bgapi(action.command, o.timeout);
+        // Our own Job-UUID, so it can be shown before the job finishes.
+        const jobUuid = randomUUID();
+        const result = session.bgapi(action.command, jobUuid, o.timeout);
         reply(line, `Job-UUID: ${jobUuid} (the result is printed when the job finishes)`);
         const job = result.then(
           (body) => {
