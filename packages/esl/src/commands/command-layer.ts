@@ -5,7 +5,7 @@ import { EslCommandError, EslInvalidArgumentError } from '../errors.js';
 import type { EslEvent, EventFormat, EventName } from '../protocol/event.js';
 import { commands, serializeCommand, type HeaderInput, type LogLevel } from '../protocol/serializer.js';
 import { type Connection, isErrorReply, replyText } from '../transport/connection.js';
-import { emitSafely } from './emit.js';
+import { emitSafely } from '../emit.js';
 import type { ExecutionTracker } from './execution-tracker.js';
 import type { BackgroundJobs } from './jobs.js';
 import type { ApiOptions, BgapiOptions, CommandOptions, ExecuteOptions, SendCommandOptions } from './options.js';
