@@ -109,10 +109,15 @@ const noop = () => {};
  * One call delivered by FreeSWITCH's `socket` dialplan application: the connection it opened,
  * the channel data from the `connect` reply, and the commands that drive the channel.
  *
- * Emits `event` (EslEvent) for every event, and each event under its own name (`CHANNEL_ANSWER`,
- * and for CUSTOM events also `CUSTOM <subclass>`, e.g. `CUSTOM sofia::register`); `disconnect-notice`
- * ({ disposition, lingerTime, frame }); `hangup` ({ cause }); `end` (CallEnd). Every listener on
- * the session is removed once `end` has been emitted.
+ * The commands are those of the command layer shared with the inbound client (same arguments,
+ * results and errors; the session's own channel stands in for the client's uuid argument), plus
+ * the outbound-only ones: myevents, linger, nolinger, resume, getvar and the execute helpers.
+ *
+ * Events (typed, CallSessionEventMap): `event` (EslEvent) for every event, and each event under
+ * its own name (`CHANNEL_ANSWER`, and for CUSTOM events also `CUSTOM <subclass>`, e.g.
+ * `CUSTOM sofia::register`); `log` (LogRecord); `disconnect-notice` (DisconnectNotice);
+ * `hangup` ({ cause }); `end` (CallEnd). Every listener on the session is removed once `end` has
+ * been emitted.
  */
 export class CallSession extends CommandLayer<CallSessionEventMap> {
   readonly conn: Connection;
