@@ -19,11 +19,10 @@ export {
 } from './errors.js';
 export type { EslErrorCode } from './errors.js';
 
-// Protocol core (socket-free): framing, events, commands, FreeSWITCH's encodings. CommandReader
-// reads commands the way FreeSWITCH does, for servers and fakes that play FreeSWITCH's part.
+// Protocol core (socket-free): framing, events, the commands a client sends, FreeSWITCH's
+// encodings and its event serialization (for peers that play FreeSWITCH's part in tests).
 export {
   Frame,
-  parseHeaderLines,
   Parser,
   parseFrames,
   DEFAULT_MAX_BODY_BYTES,
@@ -32,14 +31,8 @@ export {
   EVENT_NAMES,
   serializeCommand,
   commands,
-  assertSingleLine,
-  Command,
-  CommandReader,
-  MAX_COMMAND_BODY,
-  MAX_COMMAND_BLOCK,
   urlEncode,
   urlDecode,
-  urlDecodeBytes,
   xmlEscape,
   xmlUnescape,
   serializeEvent,
@@ -59,9 +52,8 @@ export type {
   EventHeaderList,
 } from './protocol/index.js';
 
-// The reply helpers and log records of a connection.
-export { replyText, isErrorReply, LOG_LEVEL_NAMES } from './transport/connection.js';
-export type { LogRecord, ReplyKind } from './transport/connection.js';
+// What a connection hands over besides events.
+export type { LogRecord } from './transport/connection.js';
 
 // The command layer both the client and the call session offer.
 export type { EventSelector } from './commands/command-layer.js';

@@ -8,8 +8,6 @@ import { connect } from 'node:net';
 import { describe, it } from 'node:test';
 import {
   CallSession,
-  Command,
-  CommandReader,
   createServer,
   EslCommandError,
   EslHangupError,
@@ -20,6 +18,7 @@ import {
   type Server,
   type ServerOptions,
 } from '../src/index.js';
+import { Command, CommandReader } from '../src/protocol/command-reader.js';
 import { FakeCall, FIXTURES } from './server-fake-fs.js';
 
 async function withServer<T>(
