@@ -14,10 +14,10 @@ import { type HeaderInput, commands } from '../protocol/serializer.js';
 import type { Connection, LogRecord } from '../transport/connection.js';
 import { resolveReconnect, type ReconnectOptions, type ResolvedReconnectOptions } from './backoff.js';
 import { type ClientState, EventStreams, type EventStream, type EventStreamOptions, type StateStream } from './event-streams.js';
-import { InternalSubscriptions } from './internal-subscriptions.js';
+import { InternalSubscriptions, type LinkSender } from './internal-subscriptions.js';
 import { type Link, newLink } from './link.js';
 import { openAuthenticated, type OpenResult, type Permissions } from './open.js';
-import { Reconnector, abortError, restore, type ReconnectAttempt } from './reconnect.js';
+import { Reconnector, abortError, restore, type ReconnectAttempt, type ReconnectHost } from './reconnect.js';
 import { FilterModel, SubscriptionModel } from './subscriptions.js';
 
 export type { ClientState, EventStream, EventStreamOptions, StateStream } from './event-streams.js';
@@ -143,30 +143,11 @@ export class EslClient extends CommandLayer<EslClientEventMap, Link> {
     this.defaultTimeout = options.timeout !== undefined && options.timeout > 0 ? options.timeout : undefined;
     this.closeTimeout = options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT;
     this.parserOptions = { maxHeaderBytes: options.maxHeaderBytes, maxBodyBytes: options.maxBodyBytes };
-    const send = (link: Link, bytes: Buffer, text: string, o?: CommandOptions) => this.command(link, bytes, text, o);
+    const send: LinkSender = (link, bytes, text, o) => this.command(link, bytes, text, o);
     this.internal = new InternalSubscriptions(options.autoSubscribe ?? true, send, this.filters, (err) => this.report(err));
     this.streams = new EventStreams(this, () => this.link?.conn);
     const reconnect: ResolvedReconnectOptions | undefined = resolveReconnect(options.reconnect);
-    const client = this;
-    this.reconnector =
-      reconnect === undefined
-        ? undefined
-        : new Reconnector(reconnect, {
-            get state() {
-              return client.currentState;
-            },
-            open: (signal) => this.open(signal),
-            wrap: (opened) => {
-              this.permissions = opened.permissions;
-              return this.makeLink(opened.conn);
-            },
-            restore: (link) =>
-              restore(link, { subs: this.subs, filters: this.filters, internal: this.internal, logLevel: this.logLevel, send, report: (err) => this.report(err) }),
-            adopt: (link) => this.adopt(link),
-            finalize: (err) => this.finalize(err),
-            attempting: (info) => this.emitSafely('reconnecting', info),
-            reconnected: () => this.emitSafely('reconnect'),
-          });
+    this.reconnector = reconnect === undefined ? undefined : new Reconnector(reconnect, this.reconnectHost(send));
   }
 
   /** Current life-cycle state. */
@@ -384,6 +365,27 @@ export class EslClient extends CommandLayer<EslClientEventMap, Link> {
   }
 
   // ---------------------------------------------------------------- internals
+
+  /** What the reconnect loop may do with this client. */
+  private reconnectHost(send: LinkSender): ReconnectHost {
+    const client = this;
+    return {
+      get state() {
+        return client.currentState;
+      },
+      open: (signal) => this.open(signal),
+      wrap: (opened) => {
+        this.permissions = opened.permissions;
+        return this.makeLink(opened.conn);
+      },
+      restore: (link) =>
+        restore(link, { subs: this.subs, filters: this.filters, internal: this.internal, logLevel: this.logLevel, send, report: (err) => this.report(err) }),
+      adopt: (link) => this.adopt(link),
+      finalize: (err) => this.finalize(err),
+      attempting: (info) => this.emitSafely('reconnecting', info),
+      reconnected: () => this.emitSafely('reconnect'),
+    };
+  }
 
   private open(signal: AbortSignal | undefined): Promise<OpenResult> {
     const options = { host: this.host, port: this.port, user: this.user, connectTimeout: this.connectTimeout, signal, ...this.parserOptions };

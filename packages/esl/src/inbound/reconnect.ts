@@ -1,12 +1,11 @@
 /** The inbound client's reconnection: backoff between attempts, and restoring filters, subscriptions and log level on the fresh connection. */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { CommandOptions } from '../commands/options.js';
 import { wordsAfterCommand } from '../commands/command-layer.js';
 import { EslAbortError, EslCommandError, EslConnectError, isRetriable } from '../errors.js';
 import { commands, serializeCommand, type LogLevel } from '../protocol/serializer.js';
 import { backoffDelay, type ResolvedReconnectOptions } from './backoff.js';
 import type { ClientState } from './event-streams.js';
-import type { InternalSubscriptions } from './internal-subscriptions.js';
+import type { InternalSubscriptions, LinkSender } from './internal-subscriptions.js';
 import type { Link } from './link.js';
 import type { OpenResult } from './open.js';
 import type { FilterModel, SubscriptionModel } from './subscriptions.js';
@@ -43,7 +42,7 @@ export interface RestoreState {
   readonly filters: FilterModel;
   readonly internal: InternalSubscriptions;
   readonly logLevel: LogLevel | undefined;
-  send(link: Link, bytes: Buffer, text: string, options?: CommandOptions): Promise<string>;
+  readonly send: LinkSender;
   /** A restore command the server refused (it is skipped). */
   report(err: Error): void;
 }
