@@ -74,6 +74,8 @@ async function freePort(): Promise<number> {
 }
 
 interface Outcome {
+  /** Outbound sockets the simulator opened to the program (a server snippet must take its call). */
+  callsConnected: number;
   code: number | null;
   signal: NodeJS.Signals | null;
   stdout: string;
@@ -102,7 +104,11 @@ async function runSnippet(snippet: Snippet, index: number): Promise<Outcome> {
   child.stdout.setEncoding('utf8');
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (d: string) => (stderr += d));
-  const exited = new Promise<Outcome>((done) => child.on('close', (code, signal) => done({ code, signal, stdout, stderr })));
+  let callsConnected = 0;
+  sim.on('connection', (info) => {
+    if (info.outbound) callsConnected++;
+  });
+  const exited = new Promise<Outcome>((done) => child.on('close', (code, signal) => done({ callsConnected, code, signal, stdout, stderr })));
   const killer = setTimeout(() => child.kill('SIGKILL'), TIME_LIMIT_MS);
   try {
     if (isServer) {
@@ -161,7 +167,9 @@ describe('documentation snippets', { concurrency: 2 }, () => {
   snippets.forEach((snippet, index) => {
     it(`${relative(REPO_ROOT, snippet.file)}:${snippet.line} runs`, async () => {
       const r = await runSnippet(snippet, index);
-      assert.equal(r.code, 0, `exit ${r.code ?? r.signal}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
+      const output = `--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
+      assert.equal(r.code, 0, `exit ${r.code ?? r.signal}\n${output}`);
+      if (snippet.code.includes('ESL_LISTEN_PORT')) assert.equal(r.callsConnected, 1, `the server took the call\n${output}`);
     });
   });
 });
