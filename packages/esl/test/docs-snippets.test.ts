@@ -33,14 +33,14 @@ const RUN_DIR = join(REPO_ROOT, 'packages', 'esl', 'dist', 'doc-snippets');
 const PASSWORD = 'snippet-secret';
 const TIME_LIMIT_MS = 30_000;
 
-export interface Snippet {
+interface Snippet {
   file: string;
   line: number;
   code: string;
 }
 
 /** The ```js blocks of a Markdown text, with the line each starts on. */
-export function jsBlocks(file: string, text: string): Snippet[] {
+function jsBlocks(file: string, text: string): Snippet[] {
   const out: Snippet[] = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
