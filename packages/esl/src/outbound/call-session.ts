@@ -17,7 +17,7 @@ import { ChannelData } from '../protocol/channel-data.js';
 import { EslEvent, type EventFormat } from '../protocol/event.js';
 import type { Frame } from '../protocol/frame.js';
 import { commands, type HeaderInput } from '../protocol/serializer.js';
-import { Connection, replyText, type ConnectionOptions, type LogRecord } from '../transport/connection.js';
+import { Connection, replyText, type ConnectionOptions, type ConnectionSink, type LogRecord } from '../transport/connection.js';
 import { SubscriptionModel } from '../inbound/subscriptions.js';
 
 /** How a call session ended (`call.ended` resolves with it, `call.on('end')` receives it). */
@@ -92,6 +92,8 @@ export interface CallSessionOptions extends ConnectionOptions {
   exitTimeout: number;
   /** Format used when the session subscribes on its own (execute, bgapi). */
   eventFormat: EventFormat;
+  /** Called once the session has ended, right before `ended` resolves. */
+  onEnded?: (call: CallSession) => void;
 }
 
 type State = 'new' | 'connecting' | 'active' | 'ending' | 'ended';
@@ -152,7 +154,7 @@ class SessionTarget implements CommandTarget {
  * `hangup` ({ cause }); `end` (CallEnd). Every listener on the session is removed once `end` has
  * been emitted.
  */
-export class CallSession extends CommandLayer<CallSessionEventMap> {
+export class CallSession extends CommandLayer<CallSessionEventMap> implements ConnectionSink {
   readonly conn: Connection;
   /** The connection and the bgapi/execute waiters of this session (the command layer's target). */
   private readonly link: SessionTarget;
@@ -187,22 +189,12 @@ export class CallSession extends CommandLayer<CallSessionEventMap> {
   readonly ended: Promise<CallEnd>;
   private resolveEnded!: (end: CallEnd) => void;
 
-  private readonly onEvent = (ev: EslEvent) => this.handleEvent(ev);
-  private readonly onLog = (record: LogRecord) => this.emitSafely('log', record);
-  private readonly onNotice = (frame: Frame) => this.handleNotice(frame);
-  private readonly onClose = (err: EslError | undefined) => this.handleClose(err);
-  private readonly onConnError = noop; // the cause arrives with 'close'; listening keeps it from throwing
-
   constructor(socket: Socket, options: CallSessionOptions) {
     super(SESSION_EVENTS);
     this.opts = options;
-    this.conn = new Connection(socket, options);
+    // The session is the connection's sink (ConnectionSink); a failure's cause arrives with the close.
+    this.conn = new Connection(socket, options, this);
     this.link = new SessionTarget(this.conn);
-    this.conn.on('event', this.onEvent);
-    this.conn.on('log', this.onLog);
-    this.conn.on('disconnect-notice', this.onNotice);
-    this.conn.on('close', this.onClose);
-    this.conn.on('error', this.onConnError);
     this.ended = new Promise<CallEnd>((resolve) => {
       this.resolveEnded = resolve;
     });
@@ -660,7 +652,27 @@ export class CallSession extends CommandLayer<CallSessionEventMap> {
     }
   }
 
-  // ---------------------------------------------------------------- incoming
+  // ---------------------------------------------------------------- incoming (ConnectionSink)
+
+  /** @internal */
+  connectionEvent(ev: EslEvent): void {
+    this.handleEvent(ev);
+  }
+
+  /** @internal */
+  connectionLog(record: LogRecord): void {
+    this.emitSafely('log', record);
+  }
+
+  /** @internal */
+  connectionNotice(frame: Frame): void {
+    this.handleNotice(frame);
+  }
+
+  /** @internal */
+  connectionClosed(err: EslError | undefined): void {
+    this.handleClose(err);
+  }
 
   private handleEvent(ev: EslEvent): void {
     const name = ev.name;
@@ -736,12 +748,8 @@ export class CallSession extends CommandLayer<CallSessionEventMap> {
     if (this.closeTimer !== undefined) clearTimeout(this.closeTimer);
     this.closeTimer = undefined;
     this.rejectPending();
-    this.conn.off('event', this.onEvent);
-    this.conn.off('log', this.onLog);
-    this.conn.off('disconnect-notice', this.onNotice);
-    this.conn.off('close', this.onClose);
-    this.conn.off('error', this.onConnError);
     const end = this.endInfo;
+    this.opts.onEnded?.(this);
     this.resolveEnded(end);
     this.emitSafely('end', end);
     this.removeAllListeners();
