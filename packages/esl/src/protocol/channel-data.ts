@@ -38,7 +38,22 @@ const shapes = new Map<string, HeaderShape>();
 /** Enough for every dialplan route of a busy server; a new shape beyond it evicts the oldest. */
 const MAX_SHAPES = 64;
 
+/** The shape used last: consecutive calls nearly always share it, and comparing names costs less than hashing them. */
+let lastShape: HeaderShape | undefined;
+
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 function shapeOf(names: string[]): HeaderShape {
+  if (lastShape !== undefined && sameNames(lastShape.names, names)) return lastShape;
+  lastShape = keyedShape(names);
+  return lastShape;
+}
+
+function keyedShape(names: string[]): HeaderShape {
   const key = names.join('\n');
   let shape = shapes.get(key);
   if (shape === undefined) {
