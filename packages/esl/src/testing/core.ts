@@ -1,5 +1,6 @@
 import type { Channel, PrivateMessage } from './channel.js';
 import type { EventFactory, SimEvent } from './events.js';
+import type { Scheduler } from './scheduler.js';
 import type { TimerSet } from './timers.js';
 import type { ResolvedOptions } from './options.js';
 
@@ -8,6 +9,8 @@ export interface SimCore {
   readonly options: ResolvedOptions;
   readonly factory: EventFactory;
   readonly timers: TimerSet;
+  /** The core task scheduler (scheduled hangups). */
+  readonly scheduler: Scheduler;
   readonly globalVars: Map<string, string>;
   readonly stopped: boolean;
   /** Per-channel callbacks run when scripted DTMF arrives (digit collectors, prompts). */

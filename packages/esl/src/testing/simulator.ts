@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
 import net from 'node:net';
 import { type ApiHandler, defaultApis } from './api.js';
-import { LOG_LEVELS, fireDtmf, registerDefaultApps } from './apps.js';
+import { LOG_LEVELS, executeOn, fireDtmf, registerDefaultApps } from './apps.js';
 import { Channel, type ChannelInfo, type PrivateMessage } from './channel.js';
 import { Connection } from './connection.js';
 import type { SimCore } from './core.js';
@@ -10,6 +10,7 @@ import { Delivery } from './delivery.js';
 import { type AppFunction, Engine, parseDialVariables, parseScriptTokens, parseSocketArg, setBridgePeers, socketArg } from './engine.js';
 import { EventFactory, SITES, SimEvent, localStamp, newUuid, nowMicros } from './events.js';
 import { DEFAULT_DIALPLAN, type FarEndScript, type ResolvedOptions, type SimulatorOptions, type SocketTarget } from './options.js';
+import { Scheduler } from './scheduler.js';
 import { TimerSet } from './timers.js';
 
 /** Options of {@link Simulator.originate}. */
@@ -154,6 +155,8 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements SimCore 
   /** Global variables (global_getvar / global_setvar, `${var}` fallback). */
   readonly globalVars = new Map<string, string>();
   readonly dtmfListeners = new Map<Channel, () => void>();
+  /** The core task scheduler (sched_hangup, sched_del). */
+  readonly scheduler: Scheduler;
   /** @internal Which connections can receive which events and log lines. */
   readonly delivery = new Delivery<Connection>();
 
@@ -181,6 +184,7 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements SimCore 
       ipv4: this.options.ipv4,
       ipv6: this.options.ipv6,
     });
+    this.scheduler = new Scheduler(this);
     this.engine = new Engine(this);
     registerDefaultApps(this.engine);
     this.engine.socketHandler = (ch, arg) => this.socketApp(ch, arg);
@@ -512,6 +516,7 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements SimCore 
     this.stopHeartbeat?.();
     for (const c of [...this.conns]) c.close(true);
     this.timers.clear();
+    this.scheduler.clear();
     for (const ch of this.chans.values()) ch.poke();
     if (this.listening) await new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.listening = false;
@@ -550,6 +555,8 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements SimCore 
     // mod_loopback: the B leg answering answers the A leg (channel_receive_message INDICATE_ANSWER).
     const peer = this.loopbackPeers.get(ch);
     if (peer && ch.direction === 'inbound' && !peer.answered && peer.ready) peer.answer();
+    // switch_channel_perform_mark_answered runs the execute_on_answer* applications after CHANNEL_ANSWER.
+    executeOn(ch, this.engine, 'execute_on_answer');
   }
 
   channelPreAnswered(ch: Channel): void {
@@ -575,6 +582,8 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements SimCore 
     const info = ch.info();
     this.loopbackPeers.delete(ch);
     this.dtmfListeners.delete(ch);
+    // switch_core_session_perform_destroy (switch_core_session.c) deletes the session's task group.
+    this.scheduler.deleteGroup(ch.uuid);
     // Keep the object a moment for late lookups; then forget it.
     this.chans.delete(ch.uuid);
     this.emit('channelDestroy', info);
