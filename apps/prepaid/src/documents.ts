@@ -51,6 +51,8 @@ interface LedgerFields {
   interval_duration: number;
   /** Which app server wrote it (diagnostics only). */
   server?: string;
+  /** Set on a copy appended by reconciliation (conflicts.ts): the marker it answers. */
+  reconciles?: string;
 }
 
 /** A ledger entry charging one interval of a call. */

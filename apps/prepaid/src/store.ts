@@ -37,6 +37,7 @@ export type { DocDatabase, StorageConfig } from './databases.js';
 export { PrepaidDbError, PrepaidInputError, toDbError, type PrepaidDbErrorCode } from './db-errors.js';
 export * from './documents.js';
 export type { AccountSummary, CallSummary } from './reports.js';
+export { findLedgerConflicts, reconcileLedgerConflicts, type LedgerConflict } from './conflicts.js';
 
 export interface StoreOptions {
   /** Bound on every database operation (default 5000 ms); past it the operation fails closed. */
@@ -356,6 +357,19 @@ export class PrepaidStore {
       return doc;
     };
     return this.appendEntry('give back an interval', input.account, entry, () => true);
+  }
+
+  /**
+   * @internal Append a copy of a ledger entry (a charge a cluster partition hid, conflicts.ts) at
+   * the end of its account's ledger, whatever the balance: the interval was spent.
+   */
+  appendCopy(original: LedgerEntryDoc, reconciles: string): Promise<ChargeResult> {
+    const entry = (p: Position): LedgerEntryDoc => {
+      const { _rev: _dropped, ...fields } = original;
+      const step = original.type === 'interval_record' ? 1 : -1;
+      return { ...fields, _id: ledgerEntryId(original.account, p.seq + 1), seq: p.seq + 1, used: p.used + step, reconciles };
+    };
+    return this.appendEntry('append a reconciled entry', original.account, entry, () => true);
   }
 
   /**

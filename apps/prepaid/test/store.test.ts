@@ -11,7 +11,9 @@ import {
   PrepaidStore,
   PrepaidDbError,
   PrepaidInputError,
+  findLedgerConflicts,
   ledgerEntryId,
+  reconcileLedgerConflicts,
   toDbError,
   type DocDatabase,
 } from '../src/store.js';
@@ -149,6 +151,53 @@ describe('PrepaidStore (in memory)', () => {
     const raw = new PouchDB(store.description.replace('in-memory PouchDB ', ''), { adapter: 'memory' });
     await raw.put({ _id: 'account:broken', type: 'account', account: 'broken' });
     await assert.rejects(store.getAccount('broken'), PrepaidDbError);
+  });
+});
+
+describe('PrepaidStore: ledger entries a cluster partition wrote twice', () => {
+  it('finds them by _conflicts and appends the hidden charge again, once, even after a crash midway', async () => {
+    const name = `conflicts-${randomUUID()}`;
+    const store = await PrepaidStore.open({ kind: 'memory', name });
+    const raw = new PouchDB(name, { adapter: 'memory' });
+    try {
+      await store.createAccount({ account: 'ivy', intervalDuration: 6 });
+      await store.addCredit('ivy', 5);
+      await store.chargeInterval({ account: 'ivy', call: 'side-a', interval: 1, intervalDuration: 6 });
+      // The other side of the partition charged another call at the same place; replication brings it in.
+      const id = ledgerEntryId('ivy', 1);
+      await raw.bulkDocs(
+        [{ _id: id, _rev: '1-0123456789abcdef0123456789abcdef', type: 'interval_record', account: 'ivy', call: 'side-b', interval: 1, intervals: -1, seq: 1, used: 1, interval_duration: 6, at: new Date().toISOString() }],
+        { new_edits: false },
+      );
+      const found = await findLedgerConflicts(store);
+      assert.equal(found.length, 1);
+      assert.equal(found[0]!.losers.length, 1);
+      const hidden = found[0]!.winner.call === 'side-a' ? 'side-b' : 'side-a';
+      assert.equal(await store.remaining('ivy'), 4, 'before reconciling, one charge is hidden');
+      // A crash after the copy was appended, before the losing revision was deleted...
+      const realRun = store.run.bind(store);
+      let crash = true;
+      store.run = (async (what: string, fn: never) => {
+        if (crash && what === 'delete a losing revision') {
+          crash = false;
+          throw new Error('crash');
+        }
+        return realRun(what, fn);
+      }) as typeof store.run;
+      await assert.rejects(reconcileLedgerConflicts(store), /crash/);
+      // ...and the rerun finds its marker and the copy: nothing appended twice.
+      const appended = await reconcileLedgerConflicts(store);
+      assert.equal(appended.get('ivy') ?? 0, 0);
+      assert.deepEqual(await findLedgerConflicts(store), []);
+      assert.equal(await store.remaining('ivy'), 3, 'both charges count');
+      const copy = (await store.callIntervals('ivy', hidden)).charged;
+      assert.equal(copy.length, 1);
+      assert.equal(copy[0]!.seq, 2);
+      const view = await raw.query(VIEW_CURRENT, { key: 'ivy', reduce: true, group: true });
+      assert.equal(view.rows[0]?.value, 3, "the seed's view agrees");
+    } finally {
+      await store.destroy();
+    }
   });
 });
 

@@ -36,7 +36,7 @@ declare module 'pouchdb' {
     interface Database {
       readonly name: string;
       info(): Promise<DatabaseInfo>;
-      get(id: string): Promise<Doc>;
+      get(id: string, options?: Record<string, unknown>): Promise<Doc>;
       put(doc: Doc): Promise<PutResponse>;
       /** With `new_edits: false`, stores the given revisions as they are (replication does this). */
       bulkDocs(docs: Doc[], options?: Record<string, unknown>): Promise<unknown[]>;
