@@ -63,7 +63,7 @@ export async function reconcileLedgerConflicts(store: PrepaidStore): Promise<Map
     for (const loser of conflict.losers) {
       const account = loser.account;
       const markerId = `reconciled:${conflict.id}:${loser._rev}`;
-      let marker = await getOptional<ReconciliationMarker>(store, markerId);
+      let marker = await store.getOptional<ReconciliationMarker>('read a reconciliation marker', markerId);
       if (!marker) {
         const end = await store.run('read the ledger end', (db) =>
           db.allDocs({ startkey: ledgerPrefix(account) + '\ufff0', endkey: ledgerPrefix(account), descending: true, limit: 1 }),
@@ -93,17 +93,6 @@ export async function reconcileLedgerConflicts(store: PrepaidStore): Promise<Map
     }
   }
   return appended;
-}
-
-async function getOptional<T>(store: PrepaidStore, id: string): Promise<T | undefined> {
-  return store.run('read', async (db) => {
-    try {
-      return (await db.get(id)) as unknown as T;
-    } catch (err) {
-      if (statusOf(err) === 404) return undefined;
-      throw err;
-    }
-  });
 }
 
 /** Whether an entry after the marker's `after_seq` already reconciles it. */

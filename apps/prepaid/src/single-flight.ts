@@ -31,3 +31,21 @@ export class SingleFlight<T> {
     return p;
   }
 }
+
+/** One SingleFlight per key (an account), dropped once idle. */
+export class KeyedSingleFlight<T> {
+  private readonly flights = new Map<string, SingleFlight<T>>();
+  run(key: string, fn: () => Promise<T>): Promise<T> {
+    let flight = this.flights.get(key);
+    if (!flight) {
+      flight = new SingleFlight(fn);
+      this.flights.set(key, flight);
+    }
+    const result = flight.run();
+    const done = () => {
+      if (flight.idle && this.flights.get(key) === flight) this.flights.delete(key);
+    };
+    result.then(done, done);
+    return result;
+  }
+}

@@ -31,7 +31,7 @@ import {
   type LedgerEntryDoc,
 } from './documents.js';
 import { accountSummary, recentCalls, type AccountSummary, type CallSummary } from './reports.js';
-import { SingleFlight } from './single-flight.js';
+import { KeyedSingleFlight } from './single-flight.js';
 
 export type { DocDatabase, StorageConfig } from './databases.js';
 export { PrepaidDbError, PrepaidInputError, toDbError, type PrepaidDbErrorCode } from './db-errors.js';
@@ -59,6 +59,25 @@ interface Position {
 /** An append refused on credits read before it was asked for: decided again on a fresh read. */
 const STALE_REFUSAL = Symbol('stale refusal');
 
+/** The fields every ledger entry has, for the entry after `p` that changes `used` by `step`. */
+function ledgerFields(
+  input: { account: string; call: string; interval: number; intervalDuration: number; server?: string },
+  p: Position,
+  step: 1 | -1,
+): Omit<IntervalRecordDoc, 'type' | 'intervals' | 'at'> {
+  const fields: Omit<IntervalRecordDoc, 'type' | 'intervals' | 'at'> = {
+    _id: ledgerEntryId(input.account, p.seq + 1),
+    account: input.account,
+    call: input.call,
+    interval: input.interval,
+    seq: p.seq + 1,
+    used: p.used + step,
+    interval_duration: input.intervalDuration,
+  };
+  if (input.server !== undefined) fields.server = input.server;
+  return fields;
+}
+
 /** Writers racing for one account's next ledger entry retry at most this often before failing closed. */
 const MAX_LEDGER_RACES = 1000;
 
@@ -69,11 +88,11 @@ export class PrepaidStore {
   private db: DocDatabase;
   private readonly config: StorageConfig | undefined;
   private closed = false;
-  private readonly balanceFlights = new Map<string, SingleFlight<number>>();
+  private readonly balanceFlights = new KeyedSingleFlight<number>();
   /** Per account: the end of its ledger as this process last wrote or saw it. */
   private readonly ledgerEnds = new Map<string, Position>();
   private readonly appendQueues = new Map<string, Promise<void>>();
-  private readonly refreshFlights = new Map<string, SingleFlight<void>>();
+  private readonly refreshFlights = new KeyedSingleFlight<void>();
 
   private constructor(db: DocDatabase, description: string, config: StorageConfig | undefined, opTimeoutMs: number) {
     this.db = db;
@@ -127,8 +146,8 @@ export class PrepaidStore {
     }
   }
 
-  /** A document by id, or undefined when there is none. */
-  private getOptional<T>(what: string, id: string): Promise<T | undefined> {
+  /** @internal A document by id, or undefined when there is none. */
+  getOptional<T>(what: string, id: string): Promise<T | undefined> {
     return this.run(what, async (db) => {
       try {
         return (await db.get(id)) as unknown as T;
@@ -288,20 +307,10 @@ export class PrepaidStore {
    * the caller finished before asking.
    */
   remaining(account: string): Promise<number> {
-    let flight = this.balanceFlights.get(account);
-    if (!flight) {
-      flight = new SingleFlight(async () => {
-        const p = await this.position(account);
-        return p.credited - p.used;
-      });
-      this.balanceFlights.set(account, flight);
-    }
-    const result = flight.run();
-    const done = () => {
-      if (flight.idle && this.balanceFlights.get(account) === flight) this.balanceFlights.delete(account);
-    };
-    result.then(done, done);
-    return result;
+    return this.balanceFlights.run(account, async () => {
+      const p = await this.position(account);
+      return p.credited - p.used;
+    });
   }
 
   /**
@@ -314,22 +323,12 @@ export class PrepaidStore {
   async chargeInterval(input: IntervalChargeInput): Promise<ChargeResult> {
     if (!isValidToken(input.call)) throw new PrepaidInputError(`invalid call uuid ${JSON.stringify(input.call)}`);
     if (!Number.isInteger(input.interval) || input.interval < 1) throw new PrepaidInputError('interval numbers start at 1');
-    const entry = (p: Position): IntervalRecordDoc => {
-      const doc: IntervalRecordDoc = {
-        _id: ledgerEntryId(input.account, p.seq + 1),
-        type: 'interval_record',
-        account: input.account,
-        call: input.call,
-        interval: input.interval,
-        intervals: -1,
-        seq: p.seq + 1,
-        used: p.used + 1,
-        interval_duration: input.intervalDuration,
-        at: (input.at ?? new Date()).toISOString(),
-      };
-      if (input.server !== undefined) doc.server = input.server;
-      return doc;
-    };
+    const entry = (p: Position): IntervalRecordDoc => ({
+      ...ledgerFields(input, p, 1),
+      type: 'interval_record',
+      intervals: -1,
+      at: (input.at ?? new Date()).toISOString(),
+    });
     return this.appendEntry('record interval', input.account, entry, (p) => p.credited - p.used >= 1);
   }
 
@@ -339,23 +338,13 @@ export class PrepaidStore {
    */
   async giveBackInterval(input: { account: string; call: string; interval: number; intervalDuration: number; server?: string }): Promise<ChargeResult> {
     if (!isValidToken(input.call)) throw new PrepaidInputError(`invalid call uuid ${JSON.stringify(input.call)}`);
-    const entry = (p: Position): GiveBackDoc => {
-      const doc: GiveBackDoc = {
-        _id: ledgerEntryId(input.account, p.seq + 1),
-        type: 'credit',
-        account: input.account,
-        call: input.call,
-        interval: input.interval,
-        intervals: 1,
-        reason: 'unused interval',
-        seq: p.seq + 1,
-        used: p.used - 1,
-        interval_duration: input.intervalDuration,
-        created_at: new Date().toISOString(),
-      };
-      if (input.server !== undefined) doc.server = input.server;
-      return doc;
-    };
+    const entry = (p: Position): GiveBackDoc => ({
+      ...ledgerFields(input, p, -1),
+      type: 'credit',
+      intervals: 1,
+      reason: 'unused interval',
+      created_at: new Date().toISOString(),
+    });
     return this.appendEntry('give back an interval', input.account, entry, () => true);
   }
 
@@ -407,21 +396,11 @@ export class PrepaidStore {
 
   /** Reads an account's position afresh (shared by concurrent callers) into the ledger end cache. */
   private refreshLedgerEnd(account: string): Promise<void> {
-    let flight = this.refreshFlights.get(account);
-    if (!flight) {
-      flight = new SingleFlight(async () => {
-        const fresh = await this.position(account);
-        const known = this.ledgerEnds.get(account);
-        this.ledgerEnds.set(account, known && known.seq > fresh.seq ? { ...known, credited: fresh.credited, readAt: fresh.readAt } : fresh);
-      });
-      this.refreshFlights.set(account, flight);
-    }
-    const result = flight.run();
-    const done = () => {
-      if (flight.idle && this.refreshFlights.get(account) === flight) this.refreshFlights.delete(account);
-    };
-    result.then(done, done);
-    return result;
+    return this.refreshFlights.run(account, async () => {
+      const fresh = await this.position(account);
+      const known = this.ledgerEnds.get(account);
+      this.ledgerEnds.set(account, known && known.seq > fresh.seq ? { ...known, credited: fresh.credited, readAt: fresh.readAt } : fresh);
+    });
   }
 
   private async append(
