@@ -17,8 +17,9 @@
  * - That hangup must be moved before it fires, which takes a charge and two api commands. When an
  *   interval's start lies less than `rescheduleLeadMs` before the whole second the hangup is set
  *   for, that interval (and, for intervals shorter than the lead, those after it up to that
- *   second) is charged `rescheduleLeadMs` before that second instead. An interval charged ahead
- *   whose start the call never reached is given back when the call ends (`giveBackUnused`).
+ *   second) is charged `rescheduleLeadMs` before that second instead. When the call ends, an
+ *   interval charged ahead whose start the call never reached is given back, and one that started
+ *   but was not charged yet (a late timer) is charged (`settle`).
  * - A refused charge ahead is tried again when its interval starts (a top-up may have arrived);
  *   refused then, the call is cut off (ALLOTTED_TIMEOUT) exactly at the end of what it paid.
  * - A database error cuts the call off at the end of its paid time, and a charge still unanswered
@@ -133,6 +134,8 @@ export class ChargingSession extends EventEmitter {
   private readonly paid = new Set<number>();
   private readonly givenBack = new Set<number>();
   private charging = false;
+  /** settle() ran, or catchUpOnly() charged the call to its bound. */
+  private settled = false;
   private lastRemaining: number | undefined;
   private scheduledSecond: number | undefined;
   private hangupAsked = false;
@@ -254,6 +257,7 @@ export class ChargingSession extends EventEmitter {
       this.paid.add(n);
     }
     this.emit('balance', { remaining: this.lastRemaining, phase: 'talking' });
+    this.settled = true; // charged to its bound: nothing for settle() to add
     this.stop();
     return this.intervalsCharged;
   }
@@ -274,17 +278,30 @@ export class ChargingSession extends EventEmitter {
   }
 
   /**
-   * The call ended at `endedAt` (clock ms): give back every interval charged ahead that had not
-   * started by then (one that started less than min(I/2, 250 ms) before the end counts as unused
-   * too: the hangup asked at its start lands just after it). Resolves with how many were given
-   * back; rejects on a ledger error (those not given back stay charged: fail closed).
+   * The call ended at `endedAt` (clock ms): settle its charging with what it really used. Every
+   * interval that had started by then and is not charged yet (its timer came late) is charged, each
+   * against the credit; every interval charged ahead that had not started is given back. An interval
+   * that started less than min(I/2, 250 ms) before the end counts as not started: the hangup asked
+   * at its start lands just after it. Resolves with the counts; rejects on a ledger error (what is
+   * not settled stays as it was).
    */
-  async giveBackUnused(endedAt: number): Promise<number> {
-    if (this.base === undefined) return 0;
+  async settle(endedAt: number): Promise<{ charged: number; givenBack: number }> {
+    const counts = { charged: 0, givenBack: 0 };
+    if (this.base === undefined || this.settled) return counts;
+    this.settled = true;
     const grace = Math.min(this.intervalMs / 2, 250);
-    let count = 0;
+    const started = (n: number) => this.base! + (n - 1) * this.intervalMs + grace <= endedAt;
+    for (let n = this.paidThrough + 1; started(n); n++) {
+      if (this.paid.has(n)) continue;
+      const result = await this.track(this.ledger.chargeInterval(this.chargeInput(n)));
+      this.lastRemaining = result.remaining;
+      if (result.outcome === 'refused') break;
+      this.paid.add(n);
+      counts.charged++;
+    }
+    this.advancePaidThrough();
     for (const n of [...this.paid].sort((a, b) => a - b)) {
-      if (this.givenBack.has(n) || this.base + (n - 1) * this.intervalMs + grace <= endedAt) continue;
+      if (this.givenBack.has(n) || started(n)) continue;
       const input: { account: string; call: string; interval: number; intervalDuration: number; server?: string } = {
         account: this.account,
         call: this.call,
@@ -295,9 +312,9 @@ export class ChargingSession extends EventEmitter {
       const result = await this.track(this.ledger.giveBackInterval(input));
       this.lastRemaining = result.remaining;
       this.givenBack.add(n);
-      count++;
+      counts.givenBack++;
     }
-    return count;
+    return counts;
   }
 
   // ------------------------------------------------------------------ charging

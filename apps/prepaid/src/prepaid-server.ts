@@ -770,14 +770,15 @@ class PrepaidCall implements LiveCall {
       await this.server.killThroughApi(call.uuid, this.log);
     }
     if (!this.outcomeLocked) this.decide(this.answered ? 'completed' : 'abandoned', `session ended (${end.reason})`);
-    // Intervals charged ahead that the call never reached go back to the account. Only for a
-    // channel known to be down, whose end is known.
-    if (this.charging && call.hungUp) {
+    // Charged for exactly the intervals the call started: only for a channel known to be down,
+    // whose end is known.
+    if (this.charging && this.answered && call.hungUp) {
       try {
-        const count = await this.charging.giveBackUnused(this.hungUpAt ?? this.now());
-        if (count > 0) this.log.info(`gave back ${count} interval(s) charged ahead and never started`);
+        const settled = await this.charging.settle(this.hungUpAt ?? this.now());
+        if (settled.charged > 0) this.log.info(`charged ${settled.charged} interval(s) started before the end`);
+        if (settled.givenBack > 0) this.log.info(`gave back ${settled.givenBack} interval(s) charged ahead and never started`);
       } catch (err) {
-        this.log.error(`could not give back the intervals charged ahead (they stay charged): ${describeError(err)}`);
+        this.log.error(`could not settle the call's last intervals: ${describeError(err)}`);
       }
     }
     const changes: Partial<CallReport> = { phase: 'ended', sessionEnd: end.reason, endedAt: new Date() };

@@ -149,8 +149,8 @@ describe('ChargingSession: step 9, charging from the answer', () => {
     // The call ends: what was charged ahead and never started goes back.
     const endedAt = clock.now();
     session.stop();
-    const back = await session.giveBackUnused(endedAt);
-    assert.ok(back >= 1, `${back} given back`);
+    const settled = await session.settle(endedAt);
+    assert.ok(settled.givenBack >= 1, `${settled.givenBack} given back`);
     const started = Math.ceil((endedAt - (t0 + 30)) / 100);
     assert.deepEqual(ledger.intervalsOf(CALL), Array.from({ length: started }, (_, i) => i + 1));
     assert.equal(session.intervalsCharged, started);
@@ -300,10 +300,21 @@ describe('ChargingSession: step 10, hangup stops everything', () => {
     await clock.advance(800); // +1.5 s: interval 2 charged ahead of its start at +1.7 s
     assert.deepEqual(ledger.intervalsOf(CALL), [1, 2]);
     session.stop();
-    assert.equal(await session.giveBackUnused(t0 + 1_550), 1);
+    assert.deepEqual(await session.settle(t0 + 1_550), { charged: 0, givenBack: 1 });
     assert.deepEqual(ledger.intervalsOf(CALL), [1]);
     assert.equal(session.intervalsCharged, 1);
-    assert.equal(await session.giveBackUnused(t0 + 1_550), 0, 'once');
+    assert.deepEqual(await session.settle(t0 + 1_550), { charged: 0, givenBack: 0 }, 'once');
+    assert.deepEqual(await session.settle(t0 + 9_000), { charged: 0, givenBack: 0 }, 'once, whatever the end');
+  });
+
+  it('charges the intervals that started before the end but whose timer came late', async () => {
+    const { clock, ledger, session, t0 } = setup(3);
+    await clock.advance(200);
+    session.answered();
+    await flush();
+    session.stop(); // as if the timers of intervals 2.. never ran
+    assert.deepEqual(await session.settle(t0 + 200 + 3_400), { charged: 2, givenBack: 0 }, 'intervals 2 and 3; 4 is beyond the credit');
+    assert.deepEqual(ledger.intervalsOf(CALL), [1, 2, 3]);
   });
 });
 

@@ -220,7 +220,10 @@ export function defineFlowTests(mode: StorageMode): void {
 
     it('while ringing (step 8)', async (t) => {
       const h = await start(t);
-      const { uuid, end } = await h.placeCall({ account: 'acme', target: 'sim/2000/answer-after-600', hangupAfterMs: 200 });
+      const { uuid, end } = await h.placeCall({ account: 'acme', target: 'sim/2000/answer-after-1500' });
+      await h.when(uuid, (r) => r.phase === 'ringing');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      h.sim.hangup(uuid, 'NORMAL_CLEARING');
       await abandoned(h, uuid, await end);
       assert.ok(h.commandsFor(uuid)[0]!.some((c) => c.startsWith('sendmsg execute bridge')));
     });
