@@ -5,6 +5,8 @@
  */
 import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { Harness, type StorageMode } from './harness.js';
 import type { CallReport } from '../src/prepaid-server.js';
@@ -96,6 +98,36 @@ export function defineGuaranteeTests(mode: StorageMode): void {
       assert.ok(hung.at <= paid + SWITCH_LATE_MS, `ended ${hung.at - paid} ms after its paid time`);
       assert.ok(hung.at >= paid - 50, `not before its paid time (${hung.at - paid} ms)`);
       assert.ok(tasks.length > 0 && tasks.every((n) => n === 1), `one scheduled hangup at every sample: ${tasks.join(',')}`);
+      await assertNoOverspend(h, [uuid], 6);
+    });
+
+    it('`prepaid serve` killed with SIGKILL mid-call (a real process, on CouchDB over HTTP): FreeSWITCH ends the call at its paid time', { skip: mode !== 'http' }, async (t) => {
+      const h = await start(t, 6);
+      const main = fileURLToPath(new URL('../src/main.js', import.meta.url));
+      const child = spawn(process.execPath, [main, 'serve', '--couch', h.couchUrl, '--listen', '127.0.0.1:0', '--log-level', 'error'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      t.after(() => child.kill('SIGKILL'));
+      const port = await new Promise<number>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          const m = /listening on [^\s]+:(\d+)/.exec(out);
+          if (m) resolve(Number(m[1]));
+        });
+        child.once('exit', (code) => reject(new Error(`prepaid serve exited (${code})`)));
+      });
+      const { uuid } = await h.placeCall({ account: 'acme', target: LONG_TALK, socket: `127.0.0.1:${port} async full` });
+      for (let i = 0; i < 500 && h.sim.getChannel(uuid)?.answerState !== 'answered'; i++) await sleep(10);
+      await sleep(1200);
+      child.kill('SIGKILL');
+      const hung = await h.channelEnd(uuid);
+      const { charged } = await h.store.callIntervals('acme', uuid);
+      assert.ok(charged.length > 0);
+      const paid = Math.max(...charged.map((r) => Date.parse(r.at))) + INTERVAL * 1000;
+      assert.equal(hung.cause, 'ALLOTTED_TIMEOUT');
+      assert.ok(hung.at <= paid + SWITCH_LATE_MS, `ended ${hung.at - paid} ms after its paid time`);
+      assert.ok(hung.at >= paid - 50, `not before its paid time (${hung.at - paid} ms)`);
       await assertNoOverspend(h, [uuid], 6);
     });
 
