@@ -134,6 +134,8 @@ export class ChargingSession extends EventEmitter {
   private readonly paid = new Set<number>();
   private readonly givenBack = new Set<number>();
   private charging = false;
+  /** The next charge was refused ahead of its interval; it is tried again when that starts. */
+  private refusedAhead = false;
   /** settle() ran, or catchUpOnly() charged the call to its bound. */
   private settled = false;
   private lastRemaining: number | undefined;
@@ -350,12 +352,14 @@ export class ChargingSession extends EventEmitter {
       if (this.phase !== 'charging') return;
       if (this.clock.now() < startsAt) {
         // Refused ahead of time: look again when the interval starts (a top-up may have come).
+        this.refusedAhead = true;
         this.scheduleCharge(startsAt, () => void this.chargeNext());
       } else {
         this.askHangup('credit-exhausted', `credit ran out after ${this.paidThrough} interval(s)`);
       }
       return;
     }
+    this.refusedAhead = false;
     this.paid.add(n);
     this.advancePaidThrough();
     this.emit('charged', { interval: n, remaining: result.remaining, outcome: result.outcome } satisfies ChargeInfo);
@@ -410,7 +414,10 @@ export class ChargingSession extends EventEmitter {
     this.paidEndTimer = this.clock.setTimeout(() => {
       this.paidEndTimer = undefined;
       if (this.phase !== 'charging' || this.paidUntil! > paidEnd) return;
-      if (this.charging) {
+      if (this.refusedAhead) {
+        // Only a top-up could have saved the call, and none came in time.
+        this.askHangup('credit-exhausted', `credit ran out after ${this.paidThrough} interval(s)`);
+      } else if (this.charging) {
         this.askHangup('database-error', `the database did not answer before the time paid for ran out (interval ${this.paidThrough + 1})`);
       }
     }, Math.max(0, due - this.clock.now()));

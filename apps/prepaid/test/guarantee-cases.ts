@@ -15,11 +15,13 @@ import { ledgerEntryId } from '../src/store.js';
 
 const INTERVAL = 0.5;
 const LONG_TALK = 'sim/2000/answer-after-40/hangup-after-30000';
+/** Timers and sockets on a loaded test machine run late: generous, far below a call left running. */
+const LOADED_MACHINE_SLACK_MS = 750;
 /**
  * FreeSWITCH ends a call at the whole second after its paid time (at most 1 s later), when its
- * scheduler next looks (at most 0.5 s more: switch_scheduler.c); plus slack for a loaded machine.
+ * scheduler next looks (at most 0.5 s more: switch_scheduler.c).
  */
-const SWITCH_LATE_MS = 1000 + 500 + 250;
+const SWITCH_LATE_MS = 1000 + 500 + LOADED_MACHINE_SLACK_MS;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -165,8 +167,8 @@ export function defineGuaranteeTests(mode: StorageMode): void {
       const report = await end;
       const hung = await h.channelEnd(uuid);
       const paid = report.paidUntil!.getTime();
-      assert.ok(hung.at <= paid + 1000 + 250, `ended ${hung.at - paid} ms after its paid time`);
-      assert.ok(hung.at - frozenAt < 2500, `ended ${hung.at - frozenAt} ms after the freeze (the bound is 5000 ms)`);
+      assert.ok(hung.at <= paid + 1000 + LOADED_MACHINE_SLACK_MS, `ended ${hung.at - paid} ms after its paid time`);
+      assert.ok(hung.at - frozenAt < 2000 + LOADED_MACHINE_SLACK_MS, `ended ${hung.at - frozenAt} ms after the freeze (the bound is 5000 ms)`);
       assert.ok(['database-error', 'cut-off'].includes(report.outcome!), `${report.outcome} ${report.detail}`);
       h.faults.clear();
       const numbers = await h.intervalsOf(uuid);
@@ -209,33 +211,37 @@ export function defineGuaranteeTests(mode: StorageMode): void {
           { minLength: 15, maxLength: 30 },
         ),
       });
-      await fc.assert(
-        fc.asyncProperty(scenario, async ({ credit, calls }) => {
-          const h = await Harness.start({ mode, ringCheckMs: 200, opTimeoutMs: 5000, accounts: [{ account: 'acme', intervalDuration: 0.25, credit }] });
-          try {
-            const others = [await h.addServer(), await h.addServer()];
-            const sockets = [h.socketArg, ...others.map((o) => o.socketArg)];
-            const placed: Array<{ uuid: string; end: Promise<CallReport> }> = [];
-            await Promise.all(
-              calls.map(async (c) => {
-                await sleep(c.delayMs);
-                placed.push(await h.placeCall({ account: 'acme', socket: sockets[c.server]!, target: `sim/2000/answer-after-${c.answerMs}/hangup-after-${c.talkMs}` }));
-              }),
-            );
-            await Promise.all(placed.map((p) => p.end));
-            for (const p of placed) {
-              const hung = await h.channelEnd(p.uuid);
-              const paid = paidUntil(h, p.uuid);
-              if (paid > 0) assert.ok(hung.at <= paid + SWITCH_LATE_MS, `${p.uuid} ended ${hung.at - paid} ms after its paid time`);
-            }
-            const total = await assertNoOverspend(h, placed.map((p) => p.uuid), credit);
-            t.diagnostic(`${mode}: ${calls.length} calls on 3 servers, ${total} of ${credit} intervals charged`);
-          } finally {
-            await h.stop();
+      // Sampled, not shrunk: each run takes seconds, and a failure reports its seed to replay.
+      const seed = Number(process.env['PREPAID_GUARANTEE_SEED'] ?? Date.now() % 2 ** 31);
+      for (const { credit, calls } of fc.sample(scenario, { numRuns: 2, seed })) {
+        await runScenario(credit, calls).catch((err: unknown) => {
+          throw new Error(`seed ${seed} (PREPAID_GUARANTEE_SEED=${seed} replays it): ${err instanceof Error ? err.message : String(err)}`);
+        });
+      }
+      async function runScenario(credit: number, calls: Array<{ server: number; answerMs: number; talkMs: number; delayMs: number }>): Promise<void> {
+        const h = await Harness.start({ mode, ringCheckMs: 200, opTimeoutMs: 5000, accounts: [{ account: 'acme', intervalDuration: 0.25, credit }] });
+        try {
+          const others = [await h.addServer(), await h.addServer()];
+          const sockets = [h.socketArg, ...others.map((o) => o.socketArg)];
+          const placed: Array<{ uuid: string; end: Promise<CallReport> }> = [];
+          await Promise.all(
+            calls.map(async (c) => {
+              await sleep(c.delayMs);
+              placed.push(await h.placeCall({ account: 'acme', socket: sockets[c.server]!, target: `sim/2000/answer-after-${c.answerMs}/hangup-after-${c.talkMs}` }));
+            }),
+          );
+          await Promise.all(placed.map((p) => p.end));
+          for (const p of placed) {
+            const hung = await h.channelEnd(p.uuid);
+            const paid = paidUntil(h, p.uuid);
+            if (paid > 0) assert.ok(hung.at <= paid + SWITCH_LATE_MS, `${p.uuid} ended ${hung.at - paid} ms after its paid time`);
           }
-        }),
-        { numRuns: 2 },
-      );
+          const total = await assertNoOverspend(h, placed.map((p) => p.uuid), credit);
+          t.diagnostic(`${mode}: ${calls.length} calls on 3 servers, ${total} of ${credit} intervals charged`);
+        } finally {
+          await h.stop();
+        }
+      }
     });
   });
 }
