@@ -361,7 +361,8 @@ describe('outbound server with the simulator: scale', () => {
         results.set(call.uuid, { answered: answered.get('Application'), played: played.get('Application-Response'), seen, end });
       },
       { maxCalls: N },
-      () => ({ playbackMs: 10 }),
+      // 1,000 calls at once: far above FreeSWITCH's default of 30 sessions per second.
+      () => ({ playbackMs: 10, sessionsPerSecond: Infinity }),
     );
     try {
       const baseline = r.server.eventNames().map((n) => [n, r.server.listenerCount(n)]);

@@ -1,7 +1,7 @@
-import { Channel, type PrivateMessage } from './channel.js';
+import { Channel, type PrivateMessage, type SimCore } from './channel.js';
 import { HANGUP_CAUSES, parseCause } from './causes.js';
-import type { SimCore } from './core.js';
 import { SITES, SimEvent, newUuid } from './events.js';
+import { separateString } from './strings.js';
 import type { DialplanEntry, FarEndScript, SocketTarget } from './options.js';
 
 /** An application: runs on a channel with its (variable-expanded) argument. */
@@ -38,7 +38,12 @@ export interface DialOptions {
   uuid?: string;
 }
 
-/** Splits a leading `{a=b,c=d}` (or `[…]`) variable block off a dial string. */
+/**
+ * Splits the leading `{a=b,c=d}` (or `[…]`) variable blocks off a dial string. As in
+ * switch_event_create_brackets (switch_event.c), a block splits at `,` (switch_separate_string:
+ * quotes group, `\,` escapes, `^^<c>` picks another separator) and each part at its first `=`;
+ * a part without one is skipped.
+ */
 export function parseDialVariables(dial: string): { vars: Map<string, string>; rest: string } {
   const vars = new Map<string, string>();
   let rest = dial.trim();
@@ -47,31 +52,12 @@ export function parseDialVariables(dial: string): { vars: Map<string, string>; r
     if (close === -1) break;
     const body = rest.slice(1, close);
     rest = rest.slice(close + 1);
-    for (const part of splitUnquoted(body, ',')) {
-      const eq = part.indexOf('=');
-      if (eq <= 0) continue;
-      let value = part.slice(eq + 1);
-      // Values may be quoted with single quotes to protect commas and spaces (switch_event_create_brackets).
-      if (value.length >= 2 && value.startsWith("'") && value.endsWith("'")) value = value.slice(1, -1);
-      vars.set(part.slice(0, eq).trim(), value);
+    for (const part of separateString(body, 1024, ',')) {
+      const [name, value] = separateString(part, 2, '=');
+      if (name && value !== undefined) vars.set(name, value);
     }
   }
   return { vars, rest };
-}
-
-function splitUnquoted(text: string, sep: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let quoted = false;
-  for (const ch of text) {
-    if (ch === "'") quoted = !quoted;
-    if (ch === sep && !quoted) {
-      out.push(cur);
-      cur = '';
-    } else cur += ch;
-  }
-  out.push(cur);
-  return out;
 }
 
 /** Parses a socket application argument (`<host>[:port][/path][|host2…] [async] [full]`). */
@@ -504,6 +490,7 @@ export class Engine {
     }
     number = number.split('@')[0]!;
     const script = opts.script ?? this.scriptFor(number, tokens);
+    if (!this.core.takeSession()) return { cause: 'DESTINATION_OUT_OF_ORDER' };
     const name = type === 'sim' ? `sim/${number}` : endpoint;
     const ch = this.newOutboundLeg(name, number, vars, opts, type === 'sim' ? 'mod_sim' : `mod_${type}`);
     return this.runFarEnd(ch, script, this.timeoutSec(vars, opts), opts.caller);
@@ -653,6 +640,9 @@ export class Engine {
     // (mod_loopback.c channel_outgoing_channel); an answered caller is not touched.
     const caller = opts.caller;
     if (caller && !isTrue(caller.getVar('loopback_no_pre_answer'))) caller.preAnswer();
+    // Both legs take a session from the sessions-per-second budget. FreeSWITCH creates the B leg
+    // later (in the A leg's CS_INIT), so one refused there starts an A leg that fails; here neither starts.
+    if (!this.core.takeSession() || !this.core.takeSession()) return { cause: 'DESTINATION_OUT_OF_ORDER' };
     const bUuid = newUuid();
     const a = this.newOutboundLeg(`loopback/${exten}-a`, exten, vars, opts, 'mod_loopback', { peer: bUuid, context, codecName: `loopback/${data}-a` });
     const b = new Channel(this.core, {
