@@ -123,6 +123,8 @@ export interface SimCore {
   /** A channel is being pre-answered (before its own CHANNEL_PROGRESS_MEDIA). */
   channelPreAnswered(ch: Channel): void;
   channelHungUp(ch: Channel): void;
+  /** The channel fired CHANNEL_HANGUP_COMPLETE; only its destruction is left. */
+  channelReported(ch: Channel): void;
   channelDestroyed(ch: Channel): void;
   /** Runs one sendmsg on a channel (switch_ivr_parse_event); `queued` for messages taken from the private queue. */
   runMessage(ch: Channel, msg: PrivateMessage, queued: boolean): Promise<void>;
@@ -189,6 +191,8 @@ export class Channel {
    * FreeSWITCH (like the 0.5 s loop rule) use it, so they hold however loaded the test machine is.
    */
   simulatedMs = 0;
+  /** Set once CHANNEL_HANGUP_COMPLETE has fired (the end of CS_REPORTING). */
+  reported = false;
   /** Set while the channel is being destroyed / gone. */
   destroyed = false;
   /** Resolves when the channel is destroyed. */
@@ -661,6 +665,8 @@ export class Channel {
     this.fire('CHANNEL_HANGUP_COMPLETE', SITES.hangupComplete, { before: [['Hangup-Cause', this.hangupCause!]] });
     this.afterHangupComplete?.();
     this.afterHangupComplete = undefined;
+    this.reported = true;
+    this.core.channelReported(this);
     // A listener's read lock keeps the session alive: DESTROY waits for controlling sockets (MES listener_run).
     while (this.holders.size > 0 && !this.core.stopped) await this.waitSignal();
     this.flushMessages();

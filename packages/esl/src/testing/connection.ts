@@ -45,11 +45,6 @@ const MYEVENTS_TYPES = [
 const MAX_QUEUE_LEN = 100_000;
 const MAX_MISSED = 500;
 
-interface QueuedEvent {
-  event: SimEvent;
-  /** Queued after the controlled session went down: discarded when not lingering. */
-  afterDown: boolean;
-}
 
 /** Options of an outbound (socket application) connection. */
 export interface OutboundMode {
@@ -74,6 +69,8 @@ export class Connection implements DeliveryTarget {
   closed = false;
   /** True once `connect` arrived (outbound). */
   connected = false;
+  /** True once `connect` and the commands received along with it have been handled. */
+  caughtUpAfterConnect = false;
   /** Resolves when the connection has closed. */
   readonly done: Promise<void>;
 
@@ -98,7 +95,7 @@ export class Connection implements DeliveryTarget {
   private linger = false;
   private lingerSecs = -1;
   private handleDisco = false;
-  private readonly events: QueuedEvent[] = [];
+  private readonly events: SimEvent[] = [];
   private readonly logs: Buffer[] = [];
   private lostEvents = 0;
   private lostLogs = 0;
@@ -196,6 +193,11 @@ export class Connection implements DeliveryTarget {
         // The reply to an outbound connection's first command is never sent, unless it is connect (MES listener_run).
         const dropped = this.outbound && this.commandsSeen === 1;
         if (reply !== undefined && !dropped) this.writeReply(reply);
+        if (this.connected && !this.caughtUpAfterConnect && this.pending.length === 0) {
+          // Everything that came with `connect` has been handled: the socket application may park.
+          this.caughtUpAfterConnect = true;
+          this.session?.poke();
+        }
         if (this.stopAfterReply) {
           this.finish();
           return;
@@ -680,7 +682,7 @@ export class Connection implements DeliveryTarget {
       return;
     }
     this.lostEvents = 0;
-    this.events.push({ event: ev, afterDown: this.session !== undefined && !this.session.ready });
+    this.events.push(ev);
     this.schedulePump();
   }
 
@@ -720,7 +722,7 @@ export class Connection implements DeliveryTarget {
     if (this.closed || this.processing || this.reader.busy || this.pending.length > 0) return;
     const ch = this.session;
     if (ch && ch.divertEvents && ch.ready) {
-      while (ch.sessionEvents.length > 0) this.events.push({ event: ch.sessionEvents.shift()!, afterDown: false });
+      while (ch.sessionEvents.length > 0) this.events.push(ch.sessionEvents.shift()!);
     }
     // One socket write for everything this pass sends.
     this.socket.cork();
@@ -733,15 +735,17 @@ export class Connection implements DeliveryTarget {
 
   private flushQueued(ch: Channel | undefined): void {
     const down = ch !== undefined && !ch.ready;
-    const dropAfterDown = down && !this.handleDisco && !this.linger;
+    // Where the session has its own thread (async outbound, inbound `myevents <uuid>`), it runs
+    // through its wind-down while this listener sleeps in read_packet's 20 ms poll, so a socket
+    // without linger still sends CHANNEL_UNPARK … CHANNEL_HANGUP_COMPLETE before the disconnect
+    // notice (real FreeSWITCH 1.10.12, 8 sessions of 8). Here the listener waits for the session's
+    // CHANNEL_HANGUP_COMPLETE. A sync socket's session is this listener: nothing of it can follow.
+    const windingDown = ch !== undefined && down && this.async && !ch.reported;
+    // read_packet sends what is queued before it checks switch_channel_down, so the pass that
+    // notices the hangup still sends CHANNEL_HANGUP; only what would come later is lost (flush_listener).
     for (const frame of this.logs.splice(0)) this.write(frame);
-    if (this.eventsOn) {
-      for (const q of this.events.splice(0)) {
-        if (dropAfterDown && q.afterDown) continue; // flush_listener: a non-lingering socket loses them
-        this.write(cachedEventFrame(q.event, this.format));
-      }
-    }
-    if (ch && down && !this.handleDisco) {
+    if (this.eventsOn) for (const ev of this.events.splice(0)) this.write(cachedEventFrame(ev, this.format));
+    if (ch && down && !this.handleDisco && (this.linger || !windingDown)) {
       this.handleDisco = true;
       if (this.linger) {
         this.write(

@@ -596,6 +596,10 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements SimCore,
     for (const c of this.delivery.forSession(ch.uuid)) c.sessionDown();
   }
 
+  channelReported(ch: Channel): void {
+    for (const c of this.delivery.forSession(ch.uuid)) c.sessionDown();
+  }
+
   channelDestroyed(ch: Channel): void {
     const info = ch.info();
     this.loopbackPeers.delete(ch);
@@ -840,6 +844,13 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements SimCore,
     this.emit('connection', { outbound: true, remoteAddress: socket.remoteAddress, remotePort: socket.remotePort });
     if (async) {
       while (ch.ready && !conn.closed && !conn.connected && !this.isStopped) await ch.waitSignal();
+      // socket_function parks as soon as its polling loop (switch_cond_next, about 1 ms) sees
+      // LFLAG_CONNECTED, racing the listener: after `myevents` a real FreeSWITCH 1.10.12 delivered
+      // the channel's CHANNEL_PARK in 8 sessions of 11. The simulator decides the race one way: it
+      // parks once the commands that arrived with `connect` have been handled. A program that sends
+      // myevents along with connect (as the library's call session does) gets CHANNEL_PARK; one that
+      // waits for the connect reply first (as in the outbound capture) does not.
+      while (ch.ready && !conn.closed && !conn.caughtUpAfterConnect && !this.isStopped) await ch.waitSignal();
       if (conn.closed || this.isStopped) return;
       ch.controlled = true; // switch_ivr_park sets CF_CONTROLLED; the listener clears it when it ends
       await this.engine.park(ch, true);
