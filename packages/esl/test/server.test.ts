@@ -3,7 +3,6 @@
  * of the real capture: what the session sends, how it reads the connect reply, and its lifecycle.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { describe, it } from 'node:test';
 import {
@@ -20,7 +19,8 @@ import {
   type Server,
   type ServerOptions,
 } from '../src/index.js';
-import { FakeCall, FIXTURES } from './server-fake-fs.js';
+import { fixture } from './helpers/fixtures.js';
+import { FakeCall } from './server-fake-fs.js';
 
 async function withServer<T>(
   handler: CallHandler,
@@ -61,7 +61,7 @@ describe('outbound server: listen and connect reply', () => {
   });
 
   it('replays outbound.bin: exact commands, decoded channel data, execute, linger then exit', async () => {
-    const bin = readFileSync(`${FIXTURES}/outbound.bin`);
+    const bin = fixture('outbound');
     // Byte offsets of the capture's frames (see fixtures/README): connect reply, myevents reply,
     // linger reply, then the sendmsg +OK and every event up to CHANNEL_HANGUP_COMPLETE.
     const cut = (from: number, to?: number) => bin.subarray(from, to);
@@ -140,7 +140,7 @@ describe('outbound server: listen and connect reply', () => {
         assert.equal(end.disposition, 'linger');
       },
     );
-    const sentText = readFileSync(`${FIXTURES}/outbound-sent.txt`, 'utf8');
+    const sentText = fixture('outbound-sent.txt').toString('utf8');
     assert.ok(sentText.startsWith('"connect\\n\\n"\n"myevents\\n\\n"\n"linger\\n\\n"\n'));
     const raw = Buffer.concat(received).toString('utf8');
     assert.ok(raw.startsWith('connect\n\nmyevents\n\nlinger\n\nsendmsg\n'), raw.slice(0, 60));

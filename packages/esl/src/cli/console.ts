@@ -4,7 +4,7 @@ import type { LogRecord } from '../connection.js';
 import type { EslEvent } from '../protocol/event.js';
 import { createCompleter, parseShowApi } from './completion.js';
 import { consoleHelp, parseConsoleLine, type ConsoleAction } from './console-commands.js';
-import { describeError, ExitCode } from './exit-codes.js';
+import { describeError, ExitCode, stoppedStatus } from './exit-codes.js';
 import {
   apiResultToJson,
   eventToJson,
@@ -319,11 +319,11 @@ export async function runConsole(o: ConsoleOptions): Promise<number> {
     session.destroy();
     return ExitCode.CONNECTION_LOST;
   }
+  const scriptStatus = !o.interactive && failures > 0 ? (fatal?.exitCode ?? ExitCode.COMMAND_FAILED) : ExitCode.OK;
   if (interrupted) {
     session.destroy();
-    return interruptedCommand ? ExitCode.INTERRUPTED : ExitCode.OK;
+    return interruptedCommand ? stoppedStatus(o.signal, scriptStatus) : ExitCode.OK;
   }
   await session.close();
-  if (!o.interactive && failures > 0) return fatal?.exitCode ?? ExitCode.COMMAND_FAILED;
-  return ExitCode.OK;
+  return scriptStatus;
 }
