@@ -198,3 +198,49 @@ test('sessions-per-second: FreeSWITCH\'s default 30, the real refusal, and a ref
   assert.equal(standard.options.sessionsPerSecond, 30);
   await assert.rejects(startSim(t, { sessionsPerSecond: -1 }), { code: 'ESL_INVALID_ARGUMENT' });
 });
+
+test('log lines of a call: the core, the state machine and the dialplan log as they run', { timeout: 20_000 }, async (t) => {
+  const sim = await startSim(t);
+  const w = await Wire.login(sim);
+  await w.command('log 7');
+  const uuid = await sim.originate({ destination: '1000', direction: 'inbound', app: 'park' });
+  await w.until(() => w.frames.some((f) => f.contentType === 'log/data' && f.bodyText.startsWith('EXECUTE [depth=0] ')));
+  sim.hangup(uuid);
+  await w.until(() => w.frames.some((f) => f.contentType === 'log/data' && f.bodyText.includes('Close Channel')));
+  const logs = w.frames.filter((f) => f.contentType === 'log/data');
+  const texts = logs.map((f) => f.bodyText.replace(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6} 99\.00% \[[A-Z]+\] \S+ /, '').trimEnd());
+  const name = 'sofia/internal/0000000000@127.0.0.1';
+  for (const line of [
+    `New Channel ${name} [${uuid}]`,
+    `(${name}) Running State Change CS_INIT (Cur 1 Tot 1)`,
+    `(${name}) State INIT`,
+    `${name} Standard INIT`,
+    `(${name}) Callstate Change DOWN -> RINGING`,
+    `(${name}) State EXECUTE`,
+    `Hangup ${name} [CS_EXECUTE] [NORMAL_CLEARING]`,
+    `${name} Standard HANGUP, cause: NORMAL_CLEARING`,
+    `Session 1 (${name}) Ended`,
+    `Close Channel ${name} [CS_DESTROY]`,
+  ]) {
+    assert.ok(texts.includes(line), line);
+  }
+  // An ID_LOG line: Text-Channel 0, the session in User-Data, the place that logs it.
+  const hangup = logs.find((f) => f.bodyText.includes('] switch_channel.c:3424 Hangup '))!;
+  assert.deepEqual(hangup.headers.slice(2), [
+    ['Log-Level', '5'], ['Text-Channel', '0'], ['Log-File', 'switch_channel.c'], ['Log-Func', 'switch_channel_perform_hangup'],
+    ['Log-Line', '3424'], ['User-Data', uuid],
+  ]);
+  assert.match(hangup.bodyText, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6} 99\.00% \[NOTICE\] switch_channel\.c:3424 Hangup /);
+  // A session line (SWITCH_CHANNEL_SESSION_LOG): Text-Channel 3.
+  const standard = logs.find((f) => f.bodyText.endsWith(`${name} Standard INIT\n`))!;
+  assert.equal(standard.get('Text-Channel'), '3');
+  assert.equal(standard.get('Log-Level'), '7');
+  assert.equal(standard.get('Log-Func'), 'switch_core_standard_on_init');
+  // At level 5 (NOTICE) only the NOTICE lines come.
+  const quiet = await Wire.login(sim);
+  await quiet.command('log 5');
+  const other = await sim.originate({ destination: '1000', direction: 'inbound', app: 'park' });
+  sim.hangup(other);
+  await quiet.until(() => quiet.frames.some((f) => f.contentType === 'log/data' && f.bodyText.includes('Close Channel')));
+  assert.ok(quiet.frames.filter((f) => f.contentType === 'log/data').every((f) => Number(f.get('Log-Level')) <= 5));
+});

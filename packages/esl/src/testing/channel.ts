@@ -17,6 +17,17 @@ const EVENTS_WITH_VARIABLES = new Set([
   'CALL_UPDATE', 'MEDIA_BUG_START', 'MEDIA_BUG_STOP', 'CHANNEL_HOLD', 'CHANNEL_UNHOLD', 'TEXT', 'CUSTOM',
 ]);
 
+/**
+ * The states whose standard handler switch_core_session_run calls, with the word it logs ("State
+ * EXECUTE", "Standard EXECUTE") and the line of that handler's log (switch_core_state_machine.c).
+ */
+const STANDARD_HANDLERS: Partial<Record<ChannelState, readonly [word: string, line: number]>> = {
+  CS_INIT: ['INIT', 40], CS_ROUTING: ['ROUTING', 230], CS_EXECUTE: ['EXECUTE', 323], CS_EXCHANGE_MEDIA: ['EXCHANGE_MEDIA', 391],
+  CS_SOFT_EXECUTE: ['SOFT_EXECUTE', 397], CS_PARK: ['PARK', 403], CS_CONSUME_MEDIA: ['CONSUME_MEDIA', 411],
+  CS_HIBERNATE: ['HIBERNATE', 417], CS_RESET: ['RESET', 182], CS_HANGUP: ['HANGUP', 59], CS_REPORTING: ['REPORTING', 168],
+  CS_DESTROY: ['DESTROY', 175],
+};
+
 /** The caller profile (switch_caller_profile_t); written with a prefix by switch_caller_profile_event_set_data. */
 export interface CallerProfile {
   username?: string;
@@ -106,6 +117,10 @@ export interface SimCore {
   /** Delivers an event to every subscribed connection and to `on('event')` listeners. */
   fire(event: SimEvent): void;
   nextSessionId(): number;
+  /** switch_core_session_count: sessions that exist now. */
+  liveSessionCount(): number;
+  /** switch_core_session_id() - 1: sessions created since startup. */
+  sessionsCreated(): number;
   /**
    * Takes one new session from the sessions-per-second budget; false (and a "Throttle Error!"
    * line) when it is used up and the session must not be created.
@@ -235,6 +250,7 @@ export class Channel {
       resurrected: 0, bridged: 0, lastHold: 0, holdAccum: 0,
     };
     this.sessionId = core.nextSessionId();
+    this.logNotice(`New Channel ${this.name} [${this.uuid}]\n`, 'switch_channel.c', 'switch_channel_set_name', 1142, false);
     this.db = core.db;
     this.gone = new Promise((resolve) => (this.resolveGone = resolve));
   }
@@ -469,8 +485,33 @@ export class Channel {
   /** switch_channel_perform_set_running_state: CHANNEL_STATE fires on every running-state change. */
   setRunningState(state: ChannelState): void {
     this.state = state;
+    this.logDebug(
+      `(${this.name}) Running State Change ${state} (Cur ${this.core.liveSessionCount()} Tot ${this.core.sessionsCreated()})\n`,
+      'switch_channel.c', 'switch_channel_perform_set_running_state', 2386, true,
+    );
     this.runningState = state;
     this.fire('CHANNEL_STATE', SITES.state);
+    // switch_core_session_run's STATE_MACRO, then the standard state handler (switch_core_state_machine.c).
+    const handler = STANDARD_HANDLERS[state];
+    if (handler) {
+      const [word, line] = handler;
+      this.logDebug(`(${this.name}) State ${word}\n`, 'switch_core_state_machine.c', 'switch_core_session_run', 427);
+      const cause = state === 'CS_HANGUP' || state === 'CS_REPORTING' ? `, cause: ${this.hangupCause ?? 'NONE'}` : '';
+      this.logDebug(`${this.name} Standard ${word}${cause}\n`, 'switch_core_state_machine.c', `switch_core_standard_on_${word.toLowerCase()}`, line);
+    }
+  }
+
+  /**
+   * A DEBUG line of this session, as the core logs them (SWITCH_CHANNEL_SESSION_LOG: Text-Channel 3;
+   * `idLog`: SWITCH_CHANNEL_ID_LOG, Text-Channel 0). Log-File/-Func/-Line name the function that
+   * logs, where FreeSWITCH passes its caller's for the switch_channel.c ones.
+   */
+  private logDebug(text: string, file: string, func: string, line: number, idLog = false): void {
+    this.core.log(7, text, { uuid: this.uuid, file, func, line, idLog });
+  }
+
+  private logNotice(text: string, file: string, func: string, line: number, idLog = true): void {
+    this.core.log(5, text, { uuid: this.uuid, file, func, line, idLog });
   }
 
   /** switch_channel_perform_set_callstate: CHANNEL_CALLSTATE with the previous state first. */
@@ -478,6 +519,7 @@ export class Channel {
     if (this.callState === state) return;
     const original = this.callState;
     this.callState = state;
+    this.logDebug(`(${this.name}) Callstate Change ${original} -> ${state}\n`, 'switch_channel.c', 'switch_channel_perform_set_callstate', 296, true);
     this.fire('CHANNEL_CALLSTATE', SITES.callstate, {
       before: [
         ['Original-Channel-Call-State', original],
@@ -492,6 +534,7 @@ export class Channel {
   markRinging(): void {
     if (!this.ready || this.answered || this.early || this.times.progress) return;
     this.times.progress = nowMicros();
+    this.logNotice(`Ring-Ready ${this.name}!\n`, 'switch_channel.c', 'switch_channel_perform_mark_ring_ready_value', 3482);
     this.fire('CHANNEL_PROGRESS', SITES.ringReady);
     this.setCallState('RINGING');
   }
@@ -505,6 +548,7 @@ export class Channel {
     // pre-answered before its own events (mod_loopback.c channel_receive_message).
     this.core.channelPreAnswered(this);
     this.times.progressMedia = nowMicros();
+    this.logNotice(`Pre-Answer ${this.name}!\n`, 'switch_channel.c', 'switch_channel_perform_mark_pre_answered', 3533);
     this.setVar('endpoint_disposition', 'EARLY MEDIA');
     this.fire('CHANNEL_PROGRESS_MEDIA', SITES.preAnswer);
     this.setCallState('EARLY');
@@ -517,6 +561,7 @@ export class Channel {
     if (this.answered) return true;
     this.answered = true;
     this.times.answered = nowMicros();
+    this.logNotice(`Channel [${this.name}] has been answered\n`, 'switch_channel.c', 'switch_channel_perform_mark_answered', 3883);
     this.fire('CHANNEL_ANSWER', SITES.answer);
     // Set after the event: CHANNEL_ANSWER in the captures has no variable_endpoint_disposition.
     this.setVar('endpoint_disposition', 'ANSWER');
@@ -639,6 +684,7 @@ export class Channel {
     if (this.hangupCause !== undefined) return false;
     this.hangupCause = cause;
     this.times.hungup = nowMicros();
+    this.logNotice(`Hangup ${this.name} [${this.state}] [${cause}]\n`, 'switch_channel.c', 'switch_channel_perform_hangup', 3424);
     this.state = 'CS_HANGUP';
     // switch_channel_perform_hangup (switch_channel.c:3428): the bridge partner learns the cause, and this
     // side records its role, before CHANNEL_HANGUP.
@@ -670,6 +716,8 @@ export class Channel {
     // A listener's read lock keeps the session alive: DESTROY waits for controlling sockets (MES listener_run).
     while (this.holders.size > 0 && !this.core.stopped) await this.waitSignal();
     this.flushMessages();
+    this.logNotice(`Session ${this.sessionId} (${this.name}) Ended\n`, 'switch_core_session.c', 'switch_core_session_thread', 1762, false);
+    this.logNotice(`Close Channel ${this.name} [CS_DESTROY]\n`, 'switch_core_session.c', 'switch_core_session_perform_destroy', 1544);
     this.state = 'CS_DESTROY';
     this.fire('CHANNEL_DESTROY', SITES.destroy);
     this.runningState = 'CS_DESTROY';

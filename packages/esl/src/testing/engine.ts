@@ -310,6 +310,11 @@ export class Engine {
    */
   async route(ch: Channel): Promise<void> {
     if (!ch.ready) return;
+    const p = ch.profile;
+    // The XML dialplan's first line (mod_dialplan_xml.c dialplan_hunt), whatever it then finds.
+    this.core.log(6, `Processing ${p.callerIdName} <${p.callerIdNumber}>->${p.destinationNumber} in context ${p.context}\n`, {
+      uuid: ch.uuid, file: 'mod_dialplan_xml.c', func: 'dialplan_hunt', line: 639,
+    });
     const steps = this.lookup(ch.profile.destinationNumber);
     if (!steps) {
       this.core.log(4, `No route, Aborting\n`, { uuid: ch.uuid, file: 'switch_core_state_machine.c', func: 'switch_core_standard_on_routing', line: 252 });

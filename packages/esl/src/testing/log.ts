@@ -11,6 +11,8 @@ export interface LogMeta {
   uuid?: string;
   /** Clean line (Text-Channel 1): the text without the date/level prefix. */
   clean?: boolean;
+  /** A SWITCH_CHANNEL_ID_LOG line about the session `uuid`: Text-Channel 0, User-Data still the uuid. */
+  idLog?: boolean;
 }
 
 /** A level given as a number or a name (switch_log_str2level); an unknown name is DEBUG. */
@@ -27,7 +29,7 @@ export function logFrame(level: number, text: string, meta: LogMeta): Buffer {
   const file = meta.file ?? 'simulator.c';
   const func = meta.func ?? 'sim_log';
   const lineNo = meta.line ?? 1;
-  const channel = meta.clean ? 1 : meta.uuid ? 3 : 0;
+  const channel = meta.clean ? 1 : meta.uuid && !meta.idLog ? 3 : 0;
   let body = text;
   if (!meta.clean) {
     const now = nowMicros();

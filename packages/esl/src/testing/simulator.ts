@@ -541,6 +541,14 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements SimCore,
     return ++this.sessionCounter;
   }
 
+  liveSessionCount(): number {
+    return this.chans.size;
+  }
+
+  sessionsCreated(): number {
+    return this.sessionCounter;
+  }
+
   takeSession(): boolean {
     const limit = this.options.sessionsPerSecond;
     if (limit === Infinity) return true;
