@@ -412,7 +412,7 @@ export class Engine {
     other.fire('CHANNEL_EXECUTE', SITES.uuidBridgeExecuteOther, { after: [['Application', 'uuid_bridge'], ['Application-Data', ch.uuid]] });
     ch.currentApplication = 'uuid_bridge';
     other.currentApplication = 'uuid_bridge';
-    await this.bridgeChannels(ch, other, true, false, true, true);
+    await this.bridgeChannels(ch, other, 'uuid_bridge');
     ch.currentApplication = undefined;
     if (other.currentApplication === 'uuid_bridge') other.currentApplication = undefined;
     finish();
@@ -799,7 +799,7 @@ export class Engine {
       this.handleCause(ch, cause);
       return;
     }
-    await this.bridgeChannels(ch, peer, true, true, true);
+    await this.bridgeChannels(ch, peer, 'bridge');
     await this.finishLeg(peer);
     if (ch.ready && isTrue(ch.getVar('hangup_after_bridge'))) ch.hangup('NORMAL_CLEARING');
   }
@@ -825,12 +825,14 @@ export class Engine {
   }
 
   /**
-   * Bridges two live channels until one hangs up; then the other hangs up too unless
-   * `callerSurvives` (the bridge application returns and the caller's dialplan goes on).
-   * `runMessages`: the bridge loop handles the caller's queued sendmsgs (the bridge app does;
-   * uuid_bridge leaves that to whatever the channel runs).
+   * Bridges two live channels until one hangs up (switch_ivr_multi_threaded_bridge); the caller
+   * `a` then goes on with its dialplan. `via` says who asked: the `bridge` application, whose loop
+   * also runs the caller's queued sendmsgs, or `uuid_bridge`, which leaves those to whatever the
+   * channel runs next and has set both other legs already.
    */
-  async bridgeChannels(a: Channel, b: Channel, callerSurvives: boolean, runMessages: boolean, peerExchangesMedia = false, uuidBridge = false): Promise<void> {
+  async bridgeChannels(a: Channel, b: Channel, via: 'bridge' | 'uuid_bridge'): Promise<void> {
+    const runMessages = via === 'bridge';
+    const uuidBridge = via === 'uuid_bridge';
     const now = Date.now() * 1000;
     a.partner = b;
     b.partner = a;
@@ -860,8 +862,8 @@ export class Engine {
     const toA = b.profile.calleeIdNumber || b.profile.destinationNumber;
     this.sendDisplay(b, b.profile.callerIdName || a.profile.callerIdName || toB, toB);
     this.sendDisplay(a, b.profile.calleeIdName || toA, toA);
-    // The bridge application's peer runs the bridge in CS_EXCHANGE_MEDIA (switch_ivr_bridge.c:1791).
-    if (peerExchangesMedia && b.ready) b.setRunningState('CS_EXCHANGE_MEDIA');
+    // The peer runs the bridge in CS_EXCHANGE_MEDIA (switch_ivr_bridge.c:1791).
+    if (b.ready) b.setRunningState('CS_EXCHANGE_MEDIA');
     for (;;) {
       if (!a.ready || !b.ready || this.core.stopped) break;
       const msg = runMessages ? a.nextMessage() : undefined;
@@ -894,7 +896,6 @@ export class Engine {
     if (b.hangupCause) a.setVar('bridge_hangup_cause', b.hangupCause);
     b.setVar('call_uuid', b.uuid);
     a.fire('CHANNEL_UNBRIDGE', SITES.unbridge, { before: [['Bridge-A-Unique-ID', a.uuid], ['Bridge-B-Unique-ID', b.uuid]] });
-    if (!b.ready && a.ready && !callerSurvives) a.hangup('NORMAL_CLEARING');
   }
 }
 
