@@ -34,7 +34,7 @@ export type { LogMeta } from './log.js';
 export type { SimulatorOptions, DialplanEntry, FarEndScript, SocketTarget, EslUser } from './options.js';
 export type { Channel, ChannelInfo } from './channel.js';
 export type { ChannelState, CallState } from './states.js';
-export type { ApiHandler } from './api.js';
+export type { ApiHandler, ApiHost } from './api.js';
 export type { AppFunction } from './engine.js';
 export { SimEvent } from './events.js';
 export { HANGUP_CAUSES } from './causes.js';
