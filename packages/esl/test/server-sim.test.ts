@@ -106,9 +106,10 @@ for (const mode of ['async', 'sync'] as const) {
         const digits = await call.playAndGetDigits({ min: 1, max: 3, file: 'ivr/pin.wav', terminators: '#', timeout: 200 });
         const status = await call.api('status');
         const jobResult = await call.bgapi('echo from bgapi');
-        await call.hangup('NORMAL_CLEARING');
+        const hungUp = await call.hangup('NORMAL_CLEARING');
         const end = await call.ended;
-        result.resolve({ ...info, answeredApp: answered.get('Application'), played: played.get('Application-Response'), lang, digits, status, jobResult, end, seen });
+        const again = await call.hangup();
+        result.resolve({ ...info, answeredApp: answered.get('Application'), played: played.get('Application-Response'), lang, digits, status, jobResult, end, seen, hungUp, again });
       });
       try {
         const uuid = await r.call({ mode, variables: { account: 'acct 42&x' }, dtmf: '42#' });
@@ -122,6 +123,8 @@ for (const mode of ['async', 'sync'] as const) {
         assert.equal(out['account'], 'acct 42&x');
         assert.equal(out['accountHeader'], 'acct 42&x');
         assert.equal(out['answeredApp'], 'answer');
+        assert.equal(out['hungUp'], '+OK', 'hangup resolves with the reply text, as the client does');
+        assert.equal(out['again'], '', 'a channel already down: nothing sent');
         assert.equal(out['played'], 'FILE PLAYED');
         assert.equal(out['lang'], 'fr ca');
         assert.equal(out['digits'], '42');
