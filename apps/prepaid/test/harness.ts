@@ -18,7 +18,7 @@ import type { AddressInfo } from 'node:net';
 import PouchDB from 'pouchdb';
 import memoryAdapter from 'pouchdb-adapter-memory';
 import expressPouchdb from 'express-pouchdb';
-import { Simulator } from 'freeswitch-esl/testing';
+import { Simulator, type SimulatorOptions } from 'freeswitch-esl/testing';
 import { PrepaidServer, type CallReport, type PrepaidServerOptions } from '../src/prepaid-server.js';
 import { PrepaidStore, type DocDatabase } from '../src/store.js';
 import { VIEW_CALLS, VIEW_GIVEN_BACK } from '../src/design.js';
@@ -292,6 +292,8 @@ export interface HarnessOptions {
   ringCheckMs?: number;
   opTimeoutMs?: number;
   server?: Partial<PrepaidServerOptions>;
+  /** Extra simulator options (e.g. `sessionsPerSecond` for more calls a second than FreeSWITCH's 30). */
+  simulator?: SimulatorOptions;
 }
 
 export interface PlaceCallOptions {
@@ -343,7 +345,7 @@ export class Harness {
   }
 
   private async init(): Promise<void> {
-    this.sim = await Simulator.start({ password: 'ClueCon', timeScale: 0.25 });
+    this.sim = await Simulator.start({ password: 'ClueCon', timeScale: 0.25, ...this.options.simulator });
     this.sim.on('event', (ev: { name: string; get(name: string): string | undefined }) => {
       const uuid = ev.get('Unique-ID');
       if (ev.name === 'CHANNEL_HANGUP' && uuid && !this.hungUp.has(uuid)) this.hungUp.set(uuid, { at: Date.now(), cause: ev.get('Hangup-Cause') });

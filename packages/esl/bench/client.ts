@@ -14,7 +14,7 @@ import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { FreeSwitchClient, type FreeSwitchResponse } from 'esl';
-import { connect } from '../src/client.js';
+import { connect } from '../src/inbound/client.js';
 import { ESL, MODESL, OURS } from './contenders.js';
 import { measureAsync, printTable, type PassOutput, type Result } from './harness.js';
 import type { SuiteOptions } from './run.js';

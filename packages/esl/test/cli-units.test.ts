@@ -35,7 +35,7 @@ import {
   EslInvalidArgumentError,
 } from '../src/errors.js';
 import { EslEvent } from '../src/protocol/event.js';
-import type { LogRecord } from '../src/connection.js';
+import type { LogRecord } from '../src/transport/connection.js';
 
 function main(argv: string[]): MainArgs {
   const a = parseCliArgs(argv);

@@ -7,7 +7,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
-import { Command, CommandReader, urlEncode, xmlEscape } from '../src/index.js';
+import { Command, CommandReader } from '../src/protocol/command-reader.js';
+import { urlEncode, xmlEscape } from '../src/index.js';
 import { fixture } from './helpers/fixtures.js';
 
 const CAPTURE_UUID = 'e472aa1c-5b16-424e-bca7-d4704076c0ff';

@@ -1,6 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import * as readline from 'node:readline';
-import type { LogRecord } from '../connection.js';
+import type { LogRecord } from '../transport/connection.js';
 import type { EslEvent } from '../protocol/event.js';
 import { createCompleter, parseShowApi } from './completion.js';
 import { consoleHelp, parseConsoleLine, type ConsoleAction } from './console-commands.js';
@@ -211,7 +212,9 @@ export async function runConsole(o: ConsoleOptions): Promise<number> {
         return true;
       }
       case 'bgapi': {
-        const { jobUuid, result } = await session.bgapi(action.command, o.timeout);
+        // Our own Job-UUID, so it can be shown before the job finishes.
+        const jobUuid = randomUUID();
+        const result = session.bgapi(action.command, jobUuid, o.timeout);
         reply(line, `Job-UUID: ${jobUuid} (the result is printed when the job finishes)`);
         const job = result.then(
           (body) => {

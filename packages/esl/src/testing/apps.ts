@@ -1,8 +1,8 @@
-import type { Channel } from './channel.js';
+import type { Channel, SimCore } from './channel.js';
 import { parseCause } from './causes.js';
 import type { Engine } from './engine.js';
-import type { SimCore } from './core.js';
 import { SITES } from './events.js';
+import { logLevelFromText } from '../protocol/log-levels.js';
 import { epochSecondNow } from './scheduler.js';
 
 /**
@@ -167,8 +167,8 @@ export function registerDefaultApps(engine: Engine): void {
   });
   engine.register('log', (ch, arg) => {
     const sp = arg.indexOf(' ');
-    const levelName = sp === -1 ? 'DEBUG' : arg.slice(0, sp);
-    const level = LOG_LEVELS[levelName.toUpperCase()] ?? 7;
+    // mod_dptools log_function: switch_log_str2level of the first word; a name it does not know is DEBUG.
+    const level = sp === -1 ? 7 : (logLevelFromText(arg.slice(0, sp)) ?? 7);
     engine.core.log(level, `${sp === -1 ? arg : arg.slice(sp + 1)}\n`, { uuid: ch.uuid, file: 'mod_dptools.c', func: 'log_function', line: 1703 });
   });
   engine.register('info', (ch) => {
@@ -345,7 +345,3 @@ export function executeOn(ch: Channel, engine: Engine, prefix: string): void {
     void engine.executeApp(ch, m[1], arg);
   }
 }
-
-export const LOG_LEVELS: Record<string, number> = {
-  CONSOLE: 0, ALERT: 1, CRIT: 2, ERR: 3, ERROR: 3, WARNING: 4, NOTICE: 5, INFO: 6, DEBUG: 7,
-};
