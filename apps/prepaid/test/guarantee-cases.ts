@@ -32,6 +32,8 @@ export function defineGuaranteeTests(mode: StorageMode): void {
       ringCheckMs: 200,
       opTimeoutMs: options.opTimeoutMs ?? 5000,
       accounts: [{ account: 'acme', intervalDuration: INTERVAL, credit }],
+      // More calls at once than FreeSWITCH's default 30 sessions a second admits.
+      simulator: { sessionsPerSecond: Infinity },
     });
     t.after(() => h.stop());
     return h;
@@ -219,7 +221,13 @@ export function defineGuaranteeTests(mode: StorageMode): void {
         });
       }
       async function runScenario(credit: number, calls: Array<{ server: number; answerMs: number; talkMs: number; delayMs: number }>): Promise<void> {
-        const h = await Harness.start({ mode, ringCheckMs: 200, opTimeoutMs: 5000, accounts: [{ account: 'acme', intervalDuration: 0.25, credit }] });
+        const h = await Harness.start({
+        mode,
+        ringCheckMs: 200,
+        opTimeoutMs: 5000,
+        accounts: [{ account: 'acme', intervalDuration: 0.25, credit }],
+        simulator: { sessionsPerSecond: Infinity },
+      });
         try {
           const others = [await h.addServer(), await h.addServer()];
           const sockets = [h.socketArg, ...others.map((o) => o.socketArg)];
