@@ -200,11 +200,13 @@ for (const mode of ['async', 'sync'] as const) {
           const { end, seen } = await result.promise;
           assert.equal(end.reason, linger ? 'linger' : 'disconnect');
           assert.equal(end.disposition, linger ? 'linger' : 'disconnect');
-          if (linger) {
+          // An async socket's session winds down in its own thread before the listener notices the
+          // hangup, so its last events arrive even without linger (real FreeSWITCH 1.10.12, 8 of 8).
+          if (linger || mode === 'async') {
             assert.equal(end.hangupCause, 'NORMAL_CLEARING');
             assert.ok(seen.includes('CHANNEL_HANGUP'));
           }
-          assert.equal(seen.includes('CHANNEL_HANGUP_COMPLETE'), linger && mode === 'async');
+          assert.equal(seen.includes('CHANNEL_HANGUP_COMPLETE'), mode === 'async');
         } finally {
           await r.done();
         }
@@ -364,7 +366,8 @@ describe('outbound server with the simulator: scale', () => {
         results.set(call.uuid, { answered: answered.get('Application'), played: played.get('Application-Response'), seen, end });
       },
       { maxCalls: N },
-      () => ({ playbackMs: 10 }),
+      // 1,000 calls at once: far above FreeSWITCH's default of 30 sessions per second.
+      () => ({ playbackMs: 10, sessionsPerSecond: Infinity }),
     );
     try {
       const baseline = r.server.eventNames().map((n) => [n, r.server.listenerCount(n)]);

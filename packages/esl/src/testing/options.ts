@@ -81,7 +81,10 @@ export interface SimulatorOptions {
   heartbeatIntervalMs?: number;
   /** Time allowed for the first command on a connection (MES read_packet timeout 25 s). */
   firstCommandTimeoutMs?: number;
-  /** Multiplies simulated media durations (sleep, playback, digit timeouts, originate timeout). Default 1. */
+  /**
+   * Multiplies simulated media durations (sleep, playback, digit timeouts, originate timeout). Default 1.
+   * Scheduled tasks (sched_hangup) run on the wall clock: their times are epoch seconds (scheduler.ts).
+   */
   timeScale?: number;
   /**
    * Length of a played file in ms (before `timeScale`) for files whose length cannot be derived from
@@ -92,6 +95,14 @@ export interface SimulatorOptions {
   verboseEvents?: boolean;
   /** Version reported by `version`/`status`; default '1.10.12-release'. */
   version?: string;
+  /**
+   * FreeSWITCH's `sessions-per-second` (switch.conf.xml; 30 when unset, switch_core.c): each new
+   * session takes one from a budget refilled to this every second, and one that finds it used up
+   * fails (switch_core_session_request_uuid: "Throttle Error!"), so `originate` answers
+   * `-ERR DESTINATION_OUT_OF_ORDER`. Since the check is "still above 0 after taking one", at most
+   * `sessionsPerSecond - 1` sessions start per second; a loopback call takes two. `Infinity`: no limit.
+   */
+  sessionsPerSecond?: number;
 }
 
 export interface ResolvedOptions {
@@ -113,6 +124,7 @@ export interface ResolvedOptions {
   playbackMs: (file: string) => number;
   verboseEvents: boolean;
   version: string;
+  sessionsPerSecond: number;
 }
 
 /**
