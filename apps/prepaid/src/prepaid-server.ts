@@ -272,6 +272,19 @@ export class PrepaidServer extends EventEmitter {
   }
 }
 
+/**
+ * A failure of the flow, in the operator's words. On an outbound socket without `full`,
+ * FreeSWITCH answers linger, event, api and bgapi with `-ERR command not found` (mod_event_socket.c,
+ * parse_command: the LFLAG_OUTBOUND && !LFLAG_FULL check), which says nothing about the cause.
+ */
+function describeFailure(err: unknown, call: CallSession): string {
+  if (call.control === 'full') return `unexpected failure: ${describeError(err)}`;
+  return (
+    `the dialplan's socket application needs "async full" (e.g. data="127.0.0.1:8084 async full"): ` +
+    `this socket is ${call.socketMode} without full, so FreeSWITCH refuses the commands prepaid needs (${describeError(err)})`
+  );
+}
+
 const TAKEN_OVER_CAUSE = 'NORMAL_CLEARING';
 /** Causes of a caller leg that ended by itself while its bridge was still ringing. */
 const CALLER_GAVE_UP = new Set(['NORMAL_CLEARING', 'ORIGINATOR_CANCEL', 'NORMAL_UNSPECIFIED']);
@@ -356,8 +369,9 @@ class PrepaidCall {
       await this.steps(uuid, account, target);
     } catch (err) {
       if (!this.gone) {
-        log.error(`unexpected failure: ${describeError(err)}`);
-        await this.hangup('error', `unexpected failure: ${describeError(err)}`, undefined, 'NORMAL_TEMPORARY_FAILURE');
+        const why = describeFailure(err, call);
+        log.error(why);
+        await this.hangup('error', why, undefined, 'NORMAL_TEMPORARY_FAILURE');
       }
     }
     await this.waitForEnd();

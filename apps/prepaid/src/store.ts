@@ -34,6 +34,8 @@ export interface StoreOptions {
   opTimeoutMs?: number;
   /** Create the database if missing and install/upgrade the design document (default true). */
   setup?: boolean;
+  /** Told how long each database operation took (the admin API's latency histogram). */
+  observe?: (operation: string, seconds: number, ok: boolean) => void;
 }
 
 export type PrepaidDbErrorCode = 'PREPAID_DB_UNAVAILABLE' | 'PREPAID_DB_TIMEOUT' | 'PREPAID_DB_ERROR';
@@ -127,6 +129,15 @@ export interface CallSummary {
   lastChargeAt: Date;
 }
 
+/** One line of `prepaid account list`. */
+export interface AccountListing {
+  account: string;
+  name?: string;
+  interval_duration: number;
+  remaining: number;
+  created_at: string;
+}
+
 export interface AccountSummary {
   account: AccountDoc;
   remaining: number;
@@ -207,19 +218,20 @@ export class PrepaidStore {
   private readonly config: StorageConfig | undefined;
   private closed = false;
   private readonly balanceFlights = new Map<string, SingleFlight<number>>();
+  private readonly observe: StoreOptions['observe'];
 
-  private constructor(db: DocDatabase, description: string, config: StorageConfig | undefined, opTimeoutMs: number) {
+  private constructor(db: DocDatabase, description: string, config: StorageConfig | undefined, options: StoreOptions) {
     this.db = db;
     this.description = description;
     this.config = config;
-    this.opTimeoutMs = opTimeoutMs;
+    this.opTimeoutMs = options.opTimeoutMs ?? 5000;
+    this.observe = options.observe;
   }
 
   /** Open the configured database, creating it and installing the design document. */
   static async open(config: StorageConfig, options: StoreOptions = {}): Promise<PrepaidStore> {
-    const opTimeoutMs = options.opTimeoutMs ?? 5000;
-    const db = await openDatabase(config, opTimeoutMs);
-    const store = new PrepaidStore(db, describeConfig(config), config, opTimeoutMs);
+    const db = await openDatabase(config, options.opTimeoutMs ?? 5000);
+    const store = new PrepaidStore(db, describeConfig(config), config, options);
     if (options.setup ?? true) {
       try {
         await store.installDesign();
@@ -233,7 +245,7 @@ export class PrepaidStore {
 
   /** Wrap an already-open database (tests use this to inject faults). */
   static fromDatabase(db: DocDatabase, options: StoreOptions & { description?: string } = {}): PrepaidStore {
-    return new PrepaidStore(db, options.description ?? 'custom database', undefined, options.opTimeoutMs ?? 5000);
+    return new PrepaidStore(db, options.description ?? 'custom database', undefined, options);
   }
 
   /** Run one database operation within the time bound, mapping every failure to PrepaidDbError. */
@@ -245,15 +257,20 @@ export class PrepaidStore {
         this.opTimeoutMs,
       );
     });
+    const started = performance.now();
     const work = (async () => fn(this.db))();
     // The losing side of the race must not become an unhandled rejection.
     work.catch(() => {});
+    let ok = false;
     try {
-      return await Promise.race([work, timeout]);
+      const result = await Promise.race([work, timeout]);
+      ok = true;
+      return result;
     } catch (err) {
       throw toDbError(err, what);
     } finally {
       clearTimeout(timer);
+      this.observe?.(what, (performance.now() - started) / 1000, ok);
     }
   }
 
@@ -524,6 +541,25 @@ export class PrepaidStore {
     });
     calls.sort((a, b) => b.lastChargeAt.getTime() - a.lastChargeAt.getTime());
     return options.limit === undefined ? calls : calls.slice(0, options.limit);
+  }
+
+  /** Every account with its balance, by name (`prepaid account list`). */
+  async listAccounts(): Promise<AccountListing[]> {
+    const [accounts, balances] = await Promise.all([
+      this.op('list accounts', (db) => db.allDocs({ startkey: 'account:', endkey: 'account:\ufff0', include_docs: true })),
+      this.op('read balances', (db) => db.query<number>(VIEW_CURRENT, { reduce: true, group: true })),
+    ]);
+    const remaining = new Map(balances.rows.map((row) => [row.key as string, row.value]));
+    return accounts.rows
+      .map((row) => row.doc as unknown as AccountDoc | undefined)
+      .filter((doc): doc is AccountDoc => doc?.type === 'account')
+      .map((doc) => ({
+        account: doc.account,
+        ...(doc.name === undefined ? {} : { name: doc.name }),
+        interval_duration: doc.interval_duration,
+        remaining: remaining.get(doc.account) ?? 0,
+        created_at: doc.created_at,
+      }));
   }
 
   /** Everything `prepaid account show` prints. Null when there is no such account. */
