@@ -186,22 +186,20 @@ async function accountCommand(args: string[], io: CliIo): Promise<number> {
   }
 }
 
+/** A listing: JSON with --json, else a table under `header`, or `empty` when there are no rows. */
+function printListing<T>(io: CliIo, json: boolean | undefined, items: T[], empty: string, header: string[], row: (item: T) => string[]): number {
+  if (json) io.stdout(JSON.stringify(items, null, 2) + '\n');
+  else if (items.length === 0) io.stdout(`${empty}\n`);
+  else io.stdout(table([header, ...items.map(row)]));
+  return EXIT.ok;
+}
+
 function listAccounts(values: { json?: boolean } & Record<string, unknown>, io: CliIo): Promise<number> {
-  return withOperations(values, io, async (ops) => {
-    const accounts = await ops.listAccounts();
-    if (values.json) {
-      io.stdout(JSON.stringify(accounts, null, 2) + '\n');
-      return EXIT.ok;
-    }
-    if (accounts.length === 0) {
-      io.stdout('no accounts\n');
-      return EXIT.ok;
-    }
-    io.stdout(table([['account', 'name', 'interval', 'remaining', 'created at'], ...accounts.map((a) => [
+  return withOperations(values, io, async (ops) =>
+    printListing(io, values.json, await ops.listAccounts(), 'no accounts', ['account', 'name', 'interval', 'remaining', 'created at'], (a) => [
       a.account, a.name ?? '', `${a.interval_duration} s`, String(a.remaining), a.created_at,
-    ])]));
-    return EXIT.ok;
-  });
+    ]),
+  );
 }
 
 async function callsCommand(args: string[], io: CliIo): Promise<number> {
@@ -212,18 +210,9 @@ async function callsCommand(args: string[], io: CliIo): Promise<number> {
   const limit = positiveInteger(values.limit, '--limit') ?? 20;
   return withOperations(values, io, async (ops) => {
     const calls = await ops.recentCalls(values.account === undefined ? { limit } : { account: values.account, limit });
-    if (values.json) {
-      io.stdout(JSON.stringify(calls, null, 2) + '\n');
-      return EXIT.ok;
-    }
-    if (calls.length === 0) {
-      io.stdout('no charged calls\n');
-      return EXIT.ok;
-    }
-    io.stdout(table([['last charge', 'account', 'call', 'intervals', 'first charge'], ...calls.map((c) => [
+    return printListing(io, values.json, calls, 'no charged calls', ['last charge', 'account', 'call', 'intervals', 'first charge'], (c) => [
       c.lastChargeAt.toISOString(), c.account, c.call, String(c.intervals), c.firstChargeAt.toISOString(),
-    ])]));
-    return EXIT.ok;
+    ]);
   });
 }
 
