@@ -15,7 +15,7 @@ import type { Logger } from './log.js';
 import type { PrepaidMetrics } from './metrics.js';
 import { AccountExistsError, AccountNotFoundError, type PrepaidOperations } from './operations.js';
 import { describeError } from './redact.js';
-import { PrepaidDbError, PrepaidInputError } from './store.js';
+import { PrepaidDbError, PrepaidInputError, type AccountDoc, type AccountListing } from './store.js';
 import type { CallReport } from './prepaid-server.js';
 
 export interface AdminOptions {
@@ -242,7 +242,7 @@ export class AdminService {
           ...optional(body, 'credit', 'number'),
         };
         const created = await ops.createAccount(input);
-        this.broadcastAccount(input.account);
+        this.broadcastAccount(created.account, created.remaining);
         return sendJson(res, 201, created);
       }
       if (sub === undefined) {
@@ -310,16 +310,16 @@ export class AdminService {
     for (const stream of this.streams) stream.write(frame);
   }
 
-  /** A new account (or one whose listing changed): its whole listing line. */
-  private broadcastAccount(account: string): void {
-    if (this.streams.size === 0) return;
-    this.options.operations.listAccounts().then(
-      (accounts) => {
-        const listing = accounts.find((a) => a.account === account);
-        if (listing) this.broadcast('account', { account: listing });
-      },
-      (err: unknown) => this.options.logger.warn(`admin: could not read account ${account} for the dashboard: ${describeError(err)}`),
-    );
+  /** A new account: its listing line, as `GET /api/accounts` shows it. */
+  private broadcastAccount(account: AccountDoc, remaining: number): void {
+    const listing: AccountListing = {
+      account: account.account,
+      ...(account.name === undefined ? {} : { name: account.name }),
+      interval_duration: account.interval_duration,
+      remaining,
+      created_at: account.created_at,
+    };
+    this.broadcast('account', { account: listing });
   }
 
   /**

@@ -4,7 +4,9 @@
  * or by a running `prepaid serve` (the control socket's client, control-client.ts).
  */
 import {
+  PrepaidDbError,
   PrepaidInputError,
+  toDbError,
   type AccountDoc,
   type AccountListing,
   type AccountSummary,
@@ -50,6 +52,9 @@ export interface PrepaidOperations {
   recentCalls(query: CallsQuery): Promise<CallSummary[]>;
   close(): Promise<void>;
 }
+
+/** The idempotency key of an account's initial credit (`account create --credit`). */
+export const INITIAL_CREDIT_ID = 'initial';
 
 /** The account does not exist (the API answers 404, `account show` exits 3). */
 export class AccountNotFoundError extends PrepaidInputError {
@@ -100,7 +105,19 @@ export function storeOperations(store: PrepaidStore, options: { owned?: boolean 
         if (err instanceof PrepaidInputError && /already exists/.test(err.message)) throw new AccountExistsError(input.account);
         throw err;
       }
-      if (input.credit !== undefined) await store.addCredit(input.account, input.credit, { id: 'initial', reason: 'initial credit' });
+      if (input.credit !== undefined) {
+        try {
+          await store.addCredit(input.account, input.credit, { id: INITIAL_CREDIT_ID, reason: 'initial credit' });
+        } catch (err) {
+          // Two documents, two writes: say exactly what is missing and how to add it safely.
+          const db = toDbError(err, 'add the initial credit');
+          throw new PrepaidDbError(
+            db.code,
+            `account ${input.account} was created, but its initial credit was not recorded (${db.message}); ` +
+              `add it with: prepaid account credit ${input.account} ${input.credit} --id ${INITIAL_CREDIT_ID}`,
+          );
+        }
+      }
       return { account, remaining: input.credit ?? 0 };
     },
     async addCredit(account, request) {

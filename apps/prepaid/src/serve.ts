@@ -10,6 +10,7 @@ import { createLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } 
 import { PrepaidMetrics } from './metrics.js';
 import { storeOperations } from './operations.js';
 import { PrepaidServer, type PrepaidServerOptions } from './prepaid-server.js';
+import { describeError } from './redact.js';
 import { PrepaidStore } from './store.js';
 
 /** `--admin PORT` (loopback) or `--admin HOST:PORT`. */
@@ -86,7 +87,9 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     io.stdout(`prepaid: listening on ${bound.host}:${bound.port} (${store.description})\n`);
     if (storage.kind === 'disk') {
       const socket = controlSocketPath(storage.dataDir);
-      await service.listenControl(socket);
+      await service.listenControl(socket).catch((err: unknown) => {
+        throw new Error(`could not open the control socket ${socket}: ${describeError(err)}`);
+      });
       logger.info(`control socket ${socket}: the prepaid CLI works through this server while it runs`);
     }
     if (admin) {
