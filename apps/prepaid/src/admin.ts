@@ -229,7 +229,13 @@ export class AdminService {
     query: URLSearchParams,
   ): Promise<void> {
     const ops = this.options.operations;
-    const [collection, id, sub, ...extra] = segments.map((s) => decodeURIComponent(s));
+    let decoded: string[];
+    try {
+      decoded = segments.map((s) => decodeURIComponent(s));
+    } catch {
+      throw new AdminHttpError(400, 'BAD_REQUEST', 'the path is not valid percent-encoding');
+    }
+    const [collection, id, sub, ...extra] = decoded;
     if (collection === 'accounts' && extra.length === 0) {
       if (id === undefined || id === '') {
         if (method === 'GET') return sendJson(res, 200, { accounts: await ops.listAccounts() });

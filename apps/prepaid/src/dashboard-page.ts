@@ -179,7 +179,12 @@ function connect() {
   });
   on('balance', (data) => setRemaining(data.account, data.remaining));
   on('account', (data) => { accounts.set(data.account.account, data.account); renderAccounts(); });
-  events.onerror = () => { status.textContent = 'disconnected: reconnecting…'; status.className = 'down'; };
+  events.onerror = () => {
+    status.textContent = 'disconnected: reconnecting…';
+    status.className = 'down';
+    // EventSource retries a dropped stream by itself, but not one refused (e.g. 503, database down).
+    if (events.readyState === EventSource.CLOSED) setTimeout(connect, 3000);
+  };
 }
 
 connect();

@@ -139,6 +139,7 @@ describe('admin API on a running serve', () => {
     assert.equal(missing.status, 404);
     assert.deepEqual(missing.json, { error: 'no account nobody', code: 'NOT_FOUND' });
     assert.equal((await api(base, 'GET', '/api/accounts/nobody')).status, 404);
+    assert.equal((await api(base, 'GET', '/api/accounts/%E0%A4%A')).status, 400);
 
     const show = await api(base, 'GET', '/api/accounts/acme');
     assert.equal(show.status, 200);
