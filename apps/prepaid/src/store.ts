@@ -220,18 +220,19 @@ export class PrepaidStore {
   private readonly balanceFlights = new Map<string, SingleFlight<number>>();
   private readonly observe: StoreOptions['observe'];
 
-  private constructor(db: DocDatabase, description: string, config: StorageConfig | undefined, options: StoreOptions) {
+  private constructor(db: DocDatabase, description: string, config: StorageConfig | undefined, opTimeoutMs: number, observe?: StoreOptions['observe']) {
     this.db = db;
     this.description = description;
     this.config = config;
-    this.opTimeoutMs = options.opTimeoutMs ?? 5000;
-    this.observe = options.observe;
+    this.opTimeoutMs = opTimeoutMs;
+    this.observe = observe;
   }
 
   /** Open the configured database, creating it and installing the design document. */
   static async open(config: StorageConfig, options: StoreOptions = {}): Promise<PrepaidStore> {
-    const db = await openDatabase(config, options.opTimeoutMs ?? 5000);
-    const store = new PrepaidStore(db, describeConfig(config), config, options);
+    const opTimeoutMs = options.opTimeoutMs ?? 5000;
+    const db = await openDatabase(config, opTimeoutMs);
+    const store = new PrepaidStore(db, describeConfig(config), config, opTimeoutMs, options.observe);
     if (options.setup ?? true) {
       try {
         await store.installDesign();
@@ -245,7 +246,7 @@ export class PrepaidStore {
 
   /** Wrap an already-open database (tests use this to inject faults). */
   static fromDatabase(db: DocDatabase, options: StoreOptions & { description?: string } = {}): PrepaidStore {
-    return new PrepaidStore(db, options.description ?? 'custom database', undefined, options);
+    return new PrepaidStore(db, options.description ?? 'custom database', undefined, options.opTimeoutMs ?? 5000, options.observe);
   }
 
   /** Run one database operation within the time bound, mapping every failure to PrepaidDbError. */
