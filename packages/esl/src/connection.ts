@@ -253,6 +253,8 @@ export class Connection extends EventEmitter<ConnectionEventMap> {
   }
 
   private dispatch(frame: Frame): void {
+    // The rest of a chunk after a failure is not delivered: the peer is no longer trusted.
+    if (this.closedWith !== null) return;
     const type = frame.contentType;
     switch (type) {
       case 'command/reply':
@@ -261,9 +263,13 @@ export class Connection extends EventEmitter<ConnectionEventMap> {
         return;
       case 'text/event-plain':
       case 'text/event-json':
-      case 'text/event-xml':
-        this.deliver('event', EslEvent.fromFrame(frame)!);
+      case 'text/event-xml': {
+        const event = EslEvent.fromFrame(frame)!;
+        const invalid = event.decodeError;
+        if (invalid !== undefined) this.fail(invalid);
+        else this.deliver('event', event);
         return;
+      }
       case 'log/data':
         this.deliver('log', toLogRecord(frame));
         return;

@@ -44,6 +44,15 @@ describe('fs-esl one-shot (-x) against the simulator', () => {
     assert.ok(readFileSync(BIN, 'utf8').startsWith('#!/usr/bin/env node\n'));
   });
 
+  test('a line break inside -x is a usage error (exit 2), printed escaped, before connecting', async () => {
+    // Port 1 has no listener: an attempt to connect would exit 3.
+    const r = await cli(['-P', '1', '-x', 'status\r\nexit']);
+    assert.equal(r.code, 2, r.stderr);
+    assert.ok(r.stderr.includes('"status\\r\\nexit"'), r.stderr);
+    assert.ok(!r.stderr.includes('\r'), 'no raw control characters on stderr');
+    assert.equal(r.stdout, '');
+  });
+
   test('--help lists options and exit codes; --version prints the version', async () => {
     const help = await cli(['--help']);
     assert.equal(help.code, 0);

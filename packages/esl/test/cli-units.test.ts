@@ -32,6 +32,7 @@ import {
   EslConnectError,
   EslConnectionClosedError,
   EslTimeoutError,
+  EslInvalidArgumentError,
 } from '../src/errors.js';
 import { EslEvent } from '../src/protocol/event.js';
 import type { LogRecord } from '../src/connection.js';
@@ -99,6 +100,8 @@ test('args: mistakes are UsageErrors with one-line messages', () => {
     ['--format', 'xml'],
     ['-x'],
     ['-x', '  '],
+    ['-x', 'status\r\nexit'],
+    ['-x', 'status', '-x', 'version\nauth x'],
     ['-x', 'status', '--events', 'ALL'],
     ['a', 'b'],
     ['--color', '--no-color'],
@@ -363,6 +366,7 @@ test('errors: exit codes and messages without stack traces', () => {
   assert.equal(describeError(new EslTimeoutError('no reply')).exitCode, ExitCode.TIMEOUT);
   assert.equal(describeError(new EslConnectionClosedError()).exitCode, ExitCode.CONNECTION_LOST);
   assert.equal(describeError(new UsageError('bad')).exitCode, ExitCode.USAGE);
+  assert.equal(describeError(new EslInvalidArgumentError('command must not contain CR or LF')).exitCode, ExitCode.USAGE);
   const aggregate = Object.assign(new AggregateError([Object.assign(new Error('x'), { code: 'ECONNREFUSED' })]), {});
   assert.equal(describeError(aggregate, 'localhost:1').exitCode, ExitCode.CONNECT_FAILED);
   assert.equal(describeError(new Error('boom')).exitCode, ExitCode.INTERNAL);

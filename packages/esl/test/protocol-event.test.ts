@@ -365,19 +365,41 @@ describe('EslEvent: text/event-json', () => {
     assert.equal(EslEvent.fromJson(Buffer.from('{"Event-Name":"API"}')).body, '');
   });
 
-  it('invalid JSON raises EslParseError when the event is read', () => {
-    for (const bad of ['{"Event-Name": "X"', '[1,2]', 'null', '"str"', '']) {
+  it('invalid JSON is reported by decodeError, and lookups answer nothing instead of throwing', () => {
+    for (const bad of ['{"Event-Name": "X"', '[1,2]', 'null', '"str"', '', 'x', '{"a":"\\u12"}', '{"a":1,}']) {
       const ev = EslEvent.fromJson(Buffer.from(bad));
-      assert.throws(
-        () => ev.get('Event-Name'),
-        (err: unknown) => err instanceof EslParseError && err.code === 'ESL_PARSE',
-        bad,
-      );
+      const err = ev.decodeError;
+      assert.ok(err instanceof EslParseError && err.code === 'ESL_PARSE', bad);
+      assert.equal(ev.get('Event-Name'), undefined, bad);
+      assert.equal(ev.name, '', bad);
+      assert.equal(ev.body, '', bad);
+      assert.deepEqual([...ev.headers()], [], bad);
+      assert.equal(ev.decodeError, err, 'the same error each time');
     }
+    assert.equal(EslEvent.fromJson(Buffer.from('{"Event-Name":"X"}')).decodeError, undefined);
   });
 });
 
 describe('EslEvent: text/event-xml', () => {
+  it('a body that is not an <event> with <headers> is reported by decodeError', () => {
+    for (const bad of ['', 'x', '<event>', '<headers></headers>', '<event></headers><headers>']) {
+      const ev = EslEvent.fromXml(Buffer.from(bad));
+      assert.ok(ev.decodeError instanceof EslParseError, bad);
+      assert.equal(ev.name, '', bad);
+      assert.deepEqual([...ev.headers()], [], bad);
+    }
+    assert.equal(EslEvent.fromXml(Buffer.from('<event>\n  <headers>\n  </headers>\n</event>')).decodeError, undefined);
+  });
+
+  it('a plain body always decodes (libesl reads it leniently)', () => {
+    for (const raw of ['', 'x', '\n\n', 'Event-Name: X\nContent-Length: 999\n\nab', ':\n:::\n', '%zz: %\n']) {
+      const ev = EslEvent.fromPlain(Buffer.from(raw));
+      assert.equal(ev.decodeError, undefined, raw);
+      [...ev.headers()];
+      ev.body;
+    }
+  });
+
   it('values are URL-decoded after XML unescaping; repeated elements are arrays', () => {
     const body = 'line one\r\n<b>bold</b> & Jürgen 😀\n';
     const text = xmlEventText(

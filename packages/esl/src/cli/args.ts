@@ -156,6 +156,9 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
   if (events !== undefined && events.length === 0) throw new UsageError('--events needs at least one event name');
   const execute = (values.execute ?? []).map((c) => c.trim());
   if (execute.some((c) => c.length === 0)) throw new UsageError('-x/--execute needs a command');
+  // A line break would end the api command and start another on the wire; refused before connecting.
+  const broken = execute.find((c) => /[\r\n]/.test(c));
+  if (broken !== undefined) throw new UsageError(`-x/--execute must be one line; got ${JSON.stringify(broken)}`);
   if (events !== undefined && execute.length > 0) {
     throw new UsageError('--events and -x cannot be used together (run the commands first, then tail)');
   }

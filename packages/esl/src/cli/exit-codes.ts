@@ -5,6 +5,7 @@ import {
   EslConnectError,
   EslConnectionClosedError,
   EslError,
+  EslInvalidArgumentError,
   EslTimeoutError,
 } from '../errors.js';
 import { UsageError } from './args.js';
@@ -88,6 +89,8 @@ export interface DescribedError {
 export function describeError(err: unknown, target?: string): DescribedError {
   const at = target === undefined ? '' : ` ${target}`;
   if (err instanceof UsageError) return { exitCode: ExitCode.USAGE, code: 'USAGE', message: err.message };
+  // A command the library refused to send (a line break in it, say): the input is at fault.
+  if (err instanceof EslInvalidArgumentError) return { exitCode: ExitCode.USAGE, code: err.code, message: err.message };
   if (err instanceof EslCommandError) {
     return { exitCode: ExitCode.COMMAND_FAILED, code: err.code, message: err.reply.trim() || err.message };
   }

@@ -1,5 +1,6 @@
 import { spells, utf8, word, type Word } from './bytes.js';
 import { urlDecode, urlDecodeBytes, xmlUnescape } from './encoding.js';
+import { EslParseError } from '../errors.js';
 import { jsonEntries } from './json-entries.js';
 import { NOT_IN_HEADERS, UNAVAILABLE, scanHeaders, scanId } from './line-scan.js';
 import type { Frame } from './frame.js';
@@ -157,6 +158,8 @@ export class EslEvent {
   /** For plain: the bytes (of a large event, its headers) as a lower-cased latin1 string, for case-insensitive lookups. */
   private lowerText: string | undefined;
   private bodyText: string | undefined;
+  /** Why the body could not be decoded (JSON or XML), once it was tried; see decodeError. */
+  private failure: EslParseError | undefined;
   /** Identifies this event's bytes to the line scanner (0 until the first scan). */
   private scanId = 0;
 
@@ -216,6 +219,18 @@ export class EslEvent {
     ev.setHeaders(names, values);
     ev.bodyText = body ?? '';
     return ev;
+  }
+
+  /**
+   * Why this event's body cannot be decoded, or undefined when it can. A JSON or XML body is
+   * decoded here (once, and kept for the lookups that follow); a plain body always decodes, as
+   * libesl reads it leniently. Lookups never throw: an event that does not decode has no headers
+   * and no body. The connections check this before delivering an event and close a peer that
+   * sends one, with this error.
+   */
+  get decodeError(): EslParseError | undefined {
+    if (this.format === 'json' || this.format === 'xml') this.ensureParsed();
+    return this.failure;
   }
 
   /** Event-Name (for CUSTOM events this is 'CUSTOM'; see `subclass`). */
@@ -463,18 +478,25 @@ export class EslEvent {
 
   private ensureParsed(): void {
     if (this.names !== undefined) return;
-    switch (this.format) {
-      case 'plain':
-        this.parsePlain();
-        break;
-      case 'json':
-        this.parseJson();
-        break;
-      case 'xml':
-        this.parseXml();
-        break;
-      default:
-        this.setHeaders([], []);
+    try {
+      switch (this.format) {
+        case 'plain':
+          this.parsePlain();
+          break;
+        case 'json':
+          this.parseJson();
+          break;
+        case 'xml':
+          this.parseXml();
+          break;
+        default:
+          this.setHeaders([], []);
+      }
+    } catch (err) {
+      // Nothing of a body that does not decode is trusted: no headers, no body, and the reason kept.
+      this.failure = err instanceof EslParseError ? err : new EslParseError(`undecodable ${this.format} event: ${String(err)}`);
+      this.setHeaders([], []);
+      this.bodyText = '';
     }
   }
 
@@ -534,7 +556,11 @@ export class EslEvent {
     const values: Value[] = [];
     const hStart = text.indexOf('<headers>');
     const hEnd = text.indexOf('</headers>');
-    if (hStart !== -1 && hEnd > hStart) {
+    // switch_event_xmlize always writes <event><headers>…</headers>: anything else is not an event.
+    if (hStart === -1 || hEnd < hStart || text.indexOf('<event') === -1) {
+      throw new EslParseError(`invalid XML event: no <event><headers> element in ${JSON.stringify(text.slice(0, 40))}`);
+    }
+    {
       const re = /<([^\s<>/]+)>([^<]*)<\/\1>/g;
       const section = text.slice(hStart + 9, hEnd);
       let m: RegExpExecArray | null;

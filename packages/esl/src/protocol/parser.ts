@@ -27,6 +27,8 @@ export const DEFAULT_MAX_BODY_BYTES = 256 * 1024 * 1024;
  */
 const SLAB_BYTES = 64 * 1024;
 const SLAB_MAX_BODY_BYTES = 16 * 1024;
+/** A larger body that spans chunks is received in blocks of this size (see consumeBody). */
+const BODY_BLOCK_BYTES = 64 * 1024;
 let slab: Buffer | undefined;
 let slabUsed = 0;
 
@@ -90,7 +92,9 @@ const enum State {
  * Linear by construction: every byte is examined once while looking for the blank line that ends
  * a header block (the search state survives chunk boundaries), header pieces are joined once when
  * the block is complete, and a body is either a zero-copy view of the chunk that holds it or
- * filled once into a buffer of exactly Content-Length bytes. Body contents are never scanned here;
+ * joined once into a buffer of exactly Content-Length bytes. Memory grows with the bytes that
+ * arrive, never with what Content-Length announces: a peer that announces 256 MiB and sends
+ * 10 bytes holds 10 bytes. Body contents are never scanned here;
  * decoding happens later, and only for what is read. A block that lies whole in one chunk (nearly
  * every block) is split into headers in the same pass that finds its end (readBlock); the outer
  * names and content types FreeSWITCH sends become shared constants, not decoded strings.
@@ -119,8 +123,13 @@ export class Parser {
   private pendingHeaders: Array<[string, string]> | undefined;
   private pendingType: string | undefined;
   private pendingLengthFirst = false;
+  /** The block of a body that spans chunks being filled (all of a small body; see consumeBody). */
   private body: Buffer | undefined;
   private bodyFilled = 0;
+  /** The full blocks of a large body received so far. */
+  private bodyParts: Buffer[] | undefined;
+  /** Bytes of the body still to come. */
+  private bodyRemaining = 0;
   /** The ArrayBuffer of the chunk being consumed (read once per push: each read calls into V8). */
   private chunkBuffer: ArrayBufferLike | undefined;
 
@@ -144,6 +153,7 @@ export class Parser {
       this.error = err instanceof EslParseError ? err : new EslParseError(String(err));
       this.headerParts = [];
       this.body = undefined;
+      this.bodyParts = undefined;
       throw this.error;
     } finally {
       // Not kept past this push: an idle connection must not pin its last socket chunk.
@@ -160,7 +170,9 @@ export class Parser {
     this.lineBytes = 0;
     this.lineIsCR = false;
     this.body = undefined;
+    this.bodyParts = undefined;
     this.bodyFilled = 0;
+    this.bodyRemaining = 0;
     this.pendingHeaders = undefined;
     this.pendingType = undefined;
     this.chunkBuffer = undefined;
@@ -393,44 +405,58 @@ export class Parser {
     this.pendingType = type;
     this.pendingLengthFirst = lengthFirst;
     this.body = undefined;
-    this.bodyFilled = contentLength; // remaining bytes while body is unallocated; see consumeBody
+    this.bodyParts = undefined;
+    this.bodyRemaining = contentLength;
     this.state = State.Body;
   }
 
   private consumeBody(chunk: Buffer, pos: number): number {
     const available = chunk.length - pos;
     if (this.body === undefined) {
-      const need = this.bodyFilled;
+      const need = this.bodyRemaining;
       if (available >= need) {
         // Whole body inside this chunk: hand out a view, no copy.
         const body = viewOf((this.chunkBuffer ??= chunk.buffer), chunk.byteOffset + pos, need);
         this.completeBody(body);
         return pos + need;
       }
-      this.body = this.allocateBody(need);
+      this.body = this.nextBodyBlock(need);
       this.bodyFilled = 0;
     }
-    const body = this.body;
-    const want = body.length - this.bodyFilled;
-    const take = available < want ? available : want;
-    chunk.copy(body, this.bodyFilled, pos, pos + take);
-    this.bodyFilled += take;
-    if (this.bodyFilled === body.length) {
-      this.body = undefined;
-      this.completeBody(body);
+    let at = pos;
+    while (at < chunk.length) {
+      const body = this.body!;
+      const take = Math.min(chunk.length - at, body.length - this.bodyFilled);
+      chunk.copy(body, this.bodyFilled, at, at + take);
+      at += take;
+      this.bodyFilled += take;
+      this.bodyRemaining -= take;
+      if (this.bodyFilled < body.length) break;
+      if (this.bodyRemaining === 0) {
+        const parts = this.bodyParts;
+        this.body = undefined;
+        this.bodyParts = undefined;
+        this.completeBody(parts === undefined ? body : Buffer.concat([...parts, body]));
+        break;
+      }
+      // A large body is received in blocks, so memory follows the bytes that arrive rather than
+      // what Content-Length announces; the blocks are joined once at the end.
+      (this.bodyParts ??= []).push(body);
+      this.body = this.nextBodyBlock(this.bodyRemaining);
+      this.bodyFilled = 0;
     }
-    return pos + take;
+    return at;
   }
 
-  /** Room for a body that spans chunks (see carveBody). */
-  private allocateBody(size: number): Buffer {
-    return size > SLAB_MAX_BODY_BYTES ? Buffer.allocUnsafe(size) : carveBody(size);
+  /** Room for the next `remaining` bytes of a body that spans chunks: a slab slice or a block. */
+  private nextBodyBlock(remaining: number): Buffer {
+    if (this.bodyParts === undefined && remaining <= SLAB_MAX_BODY_BYTES) return carveBody(remaining);
+    return Buffer.allocUnsafe(Math.min(remaining, BODY_BLOCK_BYTES));
   }
 
   private completeBody(body: Buffer): void {
     const headers = this.pendingHeaders;
     this.pendingHeaders = undefined;
-    this.bodyFilled = 0;
     this.state = State.Headers;
     this.onFrame(headers === undefined ? Frame.bare(this.pendingType, body.length, this.pendingLengthFirst, body) : new Frame(headers, body));
   }
