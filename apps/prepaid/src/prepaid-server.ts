@@ -623,12 +623,9 @@ class PrepaidCall {
     this.update({ phase: 'hanging-up', hangupRequested: 'uuid_kill' });
     this.armGrace();
     try {
-      const job = await this.call.bgapi(`uuid_kill ${uuid}`, { timeout: this.server.hangupGraceMs });
-      this.log.info(`bgapi uuid_kill sent (job ${job.jobUuid})`);
-      job.result.then(
-        (text) => this.log.debug(`uuid_kill: ${text.trim()}`),
-        () => {}, // the session usually ends before the job reports back
-      );
+      // Usually the session ends (rejecting with EslHangupError) before the job reports back.
+      const text = await this.call.bgapi(`uuid_kill ${uuid}`, { timeout: this.server.hangupGraceMs });
+      this.log.debug(`uuid_kill: ${text.trim()}`);
     } catch (err) {
       if (this.call.hungUp) return;
       this.log.error(`bgapi uuid_kill failed: ${describeError(err)}`);

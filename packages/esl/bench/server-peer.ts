@@ -10,12 +10,11 @@
  *     wall time until every channel is destroyed.
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { CommandReader } from '../src/protocol/index.js';
 import { Simulator } from '../src/testing/index.js';
+import { fixture } from '../test/helpers/fixtures.js';
 
-const FIXTURE = '/work/shared/fixtures/outbound.bin';
 const CAPTURE_UUID = 'e472aa1c-5b16-424e-bca7-d4704076c0ff';
 
 type Message = { type: 'ready'; opened: number } | { type: 'done'; calls: number; ms: number; failed: number } | { type: 'error'; message: string };
@@ -29,7 +28,7 @@ function reply(sock: Socket, text: string): void {
 }
 
 async function raw(port: number, count: number): Promise<void> {
-  const bin = readFileSync(FIXTURE);
+  const bin = fixture('outbound');
   const connectReply = bin.subarray(0, bin.indexOf('\n\n') + 2).toString('latin1');
   const sockets: Socket[] = [];
   const openOne = () =>

@@ -2,24 +2,9 @@
  * Input streams for the benchmarks: real events from the FreeSWITCH captures, and a generated
  * stream of large CHANNEL events built from a real one.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import { EslEvent, parseFrames, urlEncode, type Frame } from '../src/protocol/index.js';
-
-const here = dirname(fileURLToPath(import.meta.url));
-/** Compiled to packages/esl/dist/bench/: four levels below the repository root. */
-const REPO_ROOT = resolve(here, '..', '..', '..', '..');
-const FIXTURES_DIR = process.env['ESL_FIXTURES_DIR'] ?? resolve(REPO_ROOT, '..', 'shared', 'fixtures');
-
-export function fixturesAvailable(): boolean {
-  return existsSync(join(FIXTURES_DIR, 'plain.bin'));
-}
-
-export function readFixture(name: string): Buffer {
-  return readFileSync(join(FIXTURES_DIR, name));
-}
+import { fixture } from '../test/helpers/fixtures.js';
 
 export interface Stream {
   label: string;
@@ -57,7 +42,7 @@ function makeStream(label: string, frames: Buffer[], chunkSize: number): Stream 
 
 /** The text/event-plain frames of plain.bin, byte for byte, repeated `repeat` times. */
 export function capturedPlainStream(repeat: number, chunkSize: number): Stream {
-  const data = readFixture('plain.bin');
+  const data = fixture('plain');
   const frames: Buffer[] = [];
   for (const f of parseFrames(data)) {
     if (f.contentType === 'text/event-plain') frames.push(frameBytes('text/event-plain', f.body!));
@@ -151,7 +136,7 @@ function sdp(lines: number): string {
  * (every occurrence of the original channel UUID is replaced, so byte counts stay the same).
  */
 export function generatedChannelStream(count: number, chunkSize: number, targetBytes = 5600, targetHeaders = 118): Stream {
-  const frames = parseFrames(readFixture('plain.bin'));
+  const frames = parseFrames(fixture('plain'));
   const base = frames
     .map((f: Frame) => EslEvent.fromFrame(f))
     .find((ev) => ev !== undefined && ev.name === 'CHANNEL_EXECUTE_COMPLETE' && ev.body === '');

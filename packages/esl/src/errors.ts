@@ -1,6 +1,26 @@
+/** Every error the library raises: one class per condition, each with a stable `code`. */
+
 /**
  * Every error the library raises is an EslError with a stable `code` string, so callers can
- * branch on `err.code` without parsing messages (which may be reworded between releases).
+ * branch on `err.code` without parsing messages (which may be reworded between releases):
+ *
+ * | code | class | retriable |
+ * |---|---|---|
+ * | `ESL_PARSE` | EslParseError: the peer's bytes are not valid ESL | no |
+ * | `ESL_INVALID_ARGUMENT` | EslInvalidArgumentError: a value that cannot be sent safely | no |
+ * | `ESL_COMMAND_FAILED` | EslCommandError: FreeSWITCH answered `-ERR …` | no |
+ * | `ESL_AUTH_FAILED` | EslAuthError: wrong password or user | no |
+ * | `ESL_ACCESS_DENIED` | EslAccessDeniedError: refused by the server's ACL | no |
+ * | `ESL_CONNECTION_CLOSED` | EslConnectionClosedError: the connection went away | yes |
+ * | `ESL_CONNECT_FAILED` | EslConnectError: could not connect | yes |
+ * | `ESL_OUT_OF_SYNC` | EslOutOfSyncError: a reply of the wrong type, pairing lost | yes |
+ * | `ESL_TIMEOUT` | EslTimeoutError: no reply or result in time | yes |
+ * | `ESL_ABORTED` | EslAbortError: the caller's signal aborted it | no |
+ * | `ESL_HANGUP` | EslHangupError: the channel hung up first | no |
+ * | `ESL_SERVER` | EslServerError: the outbound server or call session was used in a state that does not allow it | no |
+ *
+ * `retriable` is the one rule for "may succeed on a fresh connection": the client's reconnect
+ * reads it (see isRetriable).
  */
 export type EslErrorCode =
   | 'ESL_PARSE'
@@ -132,4 +152,20 @@ export class EslHangupError extends EslError {
     super('ESL_HANGUP', message ?? `channel hung up${hangupCause ? ` (${hangupCause})` : ''}`);
     this.hangupCause = hangupCause;
   }
+}
+
+/**
+ * The outbound server or a call session was asked for something its state does not allow:
+ * listen() twice or after close(), channel data before `connect` was answered, a session started
+ * twice.
+ */
+export class EslServerError extends EslError {
+  constructor(message: string) {
+    super('ESL_SERVER', message);
+  }
+}
+
+/** True when `err` is an EslError marked retriable: the same operation may succeed on a fresh connection. */
+export function isRetriable(err: unknown): boolean {
+  return err instanceof EslError && err.retriable;
 }

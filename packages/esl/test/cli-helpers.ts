@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 
 /** The built binary, found from this compiled test file (dist/test/ → dist/src/cli/main.js). */
 export const BIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+/** The committed launcher npm links as the `fs-esl` bin (dist/test/ → packages/esl/bin/fs-esl.js). */
+export const LAUNCHER = fileURLToPath(new URL('../../bin/fs-esl.js', import.meta.url));
 
 export interface CliResult {
   code: number | null;
@@ -35,8 +37,8 @@ export interface SpawnOptions {
 }
 
 /** Runs the CLI to completion. */
-export function runCli(args: string[], o: SpawnOptions = {}): Promise<CliResult> {
-  const child = spawn(process.execPath, [BIN, ...args], {
+export function runCli(args: string[], o: SpawnOptions = {}, entry: string = BIN): Promise<CliResult> {
+  const child = spawn(process.execPath, [entry, ...args], {
     env: o.env ?? cleanEnv(tmpdir()),
     cwd: o.cwd ?? tmpdir(),
     stdio: ['pipe', 'pipe', 'pipe'],

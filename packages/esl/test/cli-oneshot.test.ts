@@ -4,7 +4,7 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Simulator } from '../src/testing/index.js';
 import { createServer, type Socket } from 'node:net';
-import { BIN, CliProcess, cleanEnv, closedPort, hasStackTrace, runCli, scratchDir } from './cli-helpers.js';
+import { CliProcess, LAUNCHER, cleanEnv, closedPort, hasStackTrace, runCli, scratchDir } from './cli-helpers.js';
 
 // The real built binary against the simulator: `fs-esl -x ...` and friends, end to end.
 
@@ -39,9 +39,12 @@ describe('fs-esl one-shot (-x) against the simulator', () => {
   const cli = (args: string[], extraEnv: Record<string, string> = {}, cwd?: string) =>
     runCli(args, { env: { ...env, ...extraEnv }, cwd: cwd ?? scratch.dir });
 
-  test('the bin is executable and starts with a node shebang', () => {
-    assert.ok((statSync(BIN).mode & 0o111) !== 0, 'main.js must be executable');
-    assert.ok(readFileSync(BIN, 'utf8').startsWith('#!/usr/bin/env node\n'));
+  test('the bin launcher is executable, starts with a node shebang and runs the CLI', async () => {
+    assert.ok((statSync(LAUNCHER).mode & 0o111) !== 0, 'bin/fs-esl.js must be executable');
+    assert.ok(readFileSync(LAUNCHER, 'utf8').startsWith('#!/usr/bin/env node\n'));
+    const r = await runCli(['--version'], { env, cwd: scratch.dir }, LAUNCHER);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^fs-esl \d+\.\d+\.\d+\n$/);
   });
 
   test('a line break inside -x is a usage error (exit 2), printed escaped, before connecting', async () => {
@@ -193,6 +196,30 @@ describe('fs-esl one-shot (-x) against the simulator', () => {
       await p.stop('SIGKILL');
     }
   });
+
+  // `fs-esl -x … | head -1`: the reader goes away after the first line, and the next write fails
+  // with EPIPE. test_slow holds the second command's reply until the pipe is closed, so that
+  // write is certain to come after it.
+  for (const [label, leading, expected] of [
+    ['every command succeeded: exit 0', [], 0],
+    ['a command had failed before: exit 1', ['-x', 'nosuchcommand'], 1],
+  ] as const) {
+    test(`the reader closing stdout (| head -1) ends fs-esl quietly; ${label}`, async () => {
+      const started = new Promise<void>((resolve) => slowStarted.push(resolve));
+      const p = new CliProcess([...leading, '-P', port, '-x', 'echo first', '-x', 'test_slow', '-x', 'status'], { env, cwd: scratch.dir });
+      try {
+        await p.waitFor('stdout', /^first\n/);
+        p.child.stdout!.destroy();
+        await started;
+        for (const release of releaseSlow.splice(0)) release();
+        const r = await p.exited;
+        assert.equal(r.code, expected, r.stderr);
+        assert.equal(r.stderr, leading.length === 0 ? '' : 'fs-esl: nosuchcommand: -ERR nosuchcommand Command not found!\n');
+      } finally {
+        await p.stop('SIGKILL');
+      }
+    });
+  }
 
   test('-t: a command with no reply in time exits 5 with a timeout message', async () => {
     const r = await cli(['-P', port, '-t', '300', '-x', 'test_slow']);

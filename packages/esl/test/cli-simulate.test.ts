@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from '../src/server.js';
-import type { CallSession } from '../src/call-session.js';
+import { createServer } from '../src/outbound/server.js';
+import type { CallSession } from '../src/outbound/call-session.js';
 import { Simulator } from '../src/testing/index.js';
 import { CliProcess, cleanEnv, hasStackTrace, runCli, scratchDir } from './cli-helpers.js';
 

@@ -35,7 +35,7 @@ import {
   EslInvalidArgumentError,
 } from '../src/errors.js';
 import { EslEvent } from '../src/protocol/event.js';
-import type { LogRecord } from '../src/connection.js';
+import type { LogRecord } from '../src/transport/connection.js';
 
 function main(argv: string[]): MainArgs {
   const a = parseCliArgs(argv);
@@ -140,7 +140,7 @@ test('args: value parsers', () => {
 });
 
 function fakeEnv(files: Record<string, string>, env: Record<string, string> = {}): Environment {
-  return { env, cwd: '/work/dir', home: '/home/u', readFile: (p) => files[p] };
+  return { env, cwd: '/srv/project', home: '/home/u', readFile: (p) => files[p] };
 }
 
 test('settings: defaults are FreeSWITCH defaults', () => {
@@ -170,23 +170,23 @@ test('settings: flags > env > config file > defaults', () => {
 
 test('settings: ./.fs-esl.json before ~/.config; XDG_CONFIG_HOME; --config and FS_ESL_CONFIG', () => {
   const files = {
-    '/work/dir/.fs-esl.json': '{"host":"local"}',
+    '/srv/project/.fs-esl.json': '{"host":"local"}',
     '/home/u/.config/fs-esl/config.json': '{"host":"home"}',
     '/xdg/fs-esl/config.json': '{"host":"xdg"}',
-    '/work/dir/custom.json': '{"host":"custom"}',
+    '/srv/project/custom.json': '{"host":"custom"}',
     '/etc/other.json': '{"host":"other"}',
   };
   assert.equal(resolveSettings({}, fakeEnv(files)).host, 'local');
-  const { ['/work/dir/.fs-esl.json']: _, ...noLocal } = files;
+  const { ['/srv/project/.fs-esl.json']: _, ...noLocal } = files;
   assert.equal(resolveSettings({}, fakeEnv(noLocal)).host, 'home');
   assert.equal(resolveSettings({}, fakeEnv(noLocal, { XDG_CONFIG_HOME: '/xdg' })).host, 'xdg');
   assert.equal(resolveSettings({ config: 'custom.json' }, fakeEnv(files)).host, 'custom');
   assert.equal(resolveSettings({}, fakeEnv(files, { FS_ESL_CONFIG: '/etc/other.json' })).host, 'other');
-  assert.throws(() => resolveSettings({ config: 'missing.json' }, fakeEnv(files)), /config file not found: \/work\/dir\/missing.json/);
+  assert.throws(() => resolveSettings({ config: 'missing.json' }, fakeEnv(files)), /config file not found: \/srv\/project\/missing.json/);
 });
 
 test('settings: profiles override the top level of the config file', () => {
-  const files = { '/work/dir/.fs-esl.json': JSON.stringify({ host: 'a', password: 'top', profiles: { lab: { host: 'lab-host', port: 8030 } } }) };
+  const files = { '/srv/project/.fs-esl.json': JSON.stringify({ host: 'a', password: 'top', profiles: { lab: { host: 'lab-host', port: 8030 } } }) };
   const s = resolveSettings({ profile: 'lab' }, fakeEnv(files));
   assert.equal(s.host, 'lab-host');
   assert.equal(s.port, 8030);
@@ -196,10 +196,10 @@ test('settings: profiles override the top level of the config file', () => {
 });
 
 test('settings: invalid config and env values are usage errors naming the culprit', () => {
-  assert.throws(() => resolveSettings({}, fakeEnv({ '/work/dir/.fs-esl.json': '{host:' })), (e: unknown) => e instanceof UsageError && /not valid JSON/.test(e.message));
-  assert.throws(() => resolveSettings({}, fakeEnv({ '/work/dir/.fs-esl.json': '{"hots":"x"}' })), /unknown setting "hots"/);
-  assert.throws(() => resolveSettings({}, fakeEnv({ '/work/dir/.fs-esl.json': '{"port":"x"}' })), /"port" in \/work\/dir\/.fs-esl.json/);
-  assert.throws(() => resolveSettings({}, fakeEnv({ '/work/dir/.fs-esl.json': '[1]' })), /must hold a JSON object/);
+  assert.throws(() => resolveSettings({}, fakeEnv({ '/srv/project/.fs-esl.json': '{host:' })), (e: unknown) => e instanceof UsageError && /not valid JSON/.test(e.message));
+  assert.throws(() => resolveSettings({}, fakeEnv({ '/srv/project/.fs-esl.json': '{"hots":"x"}' })), /unknown setting "hots"/);
+  assert.throws(() => resolveSettings({}, fakeEnv({ '/srv/project/.fs-esl.json': '{"port":"x"}' })), /"port" in \/srv\/project\/.fs-esl.json/);
+  assert.throws(() => resolveSettings({}, fakeEnv({ '/srv/project/.fs-esl.json': '[1]' })), /must hold a JSON object/);
   assert.throws(() => resolveSettings({}, fakeEnv({}, { FS_ESL_PORT: 'eighty' })), /FS_ESL_PORT/);
   assert.throws(() => resolveSettings({}, fakeEnv({}, { FS_ESL_TIMEOUT: 'never' })), /FS_ESL_TIMEOUT/);
 });
@@ -214,7 +214,7 @@ test('settings: env layer, empty variables, password kept verbatim, history', ()
   assert.equal(resolveSettings({}, fakeEnv({}, { FS_ESL_HISTORY: 'off' })).historyFile, undefined);
   assert.equal(resolveSettings({}, fakeEnv({}, { FS_ESL_HISTORY: '~/h.txt' })).historyFile, join('/home/u', 'h.txt'));
   assert.equal(resolveSettings({ history: false }, fakeEnv({}, { FS_ESL_HISTORY: '~/h.txt' })).historyFile, undefined);
-  assert.equal(resolveSettings({}, fakeEnv({ '/work/dir/.fs-esl.json': '{"history":false}' })).historyFile, undefined);
+  assert.equal(resolveSettings({}, fakeEnv({ '/srv/project/.fs-esl.json': '{"history":false}' })).historyFile, undefined);
   assert.equal(resolveSettings({ timeout: 0 }, fakeEnv({})).timeout, undefined, '0 means no limit');
 });
 

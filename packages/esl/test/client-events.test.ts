@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { getEventListeners, setMaxListeners } from 'node:events';
 import { afterEach, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { connect, type EslClient } from '../src/client.js';
-import type { LogRecord } from '../src/connection.js';
+import { connect, type EslClient } from '../src/inbound/client.js';
+import type { LogRecord } from '../src/transport/connection.js';
 import {
   EslAbortError,
   EslCommandError,

@@ -7,7 +7,7 @@ import { getEventListeners } from 'node:events';
 import { inspect } from 'node:util';
 import { after, afterEach, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { connect, type EslClient } from '../src/client.js';
+import { connect, type EslClient } from '../src/inbound/client.js';
 import {
   EslAbortError,
   EslAccessDeniedError,

@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
-import { connect, type EslClient } from '../src/client.js';
-import type { LogRecord } from '../src/connection.js';
+import { connect, type EslClient } from '../src/inbound/client.js';
+import type { LogRecord } from '../src/transport/connection.js';
 import {
   EslAccessDeniedError,
   EslAuthError,

@@ -3,8 +3,6 @@
  * the captures is taken apart (header names and decoded values, body) and serialized again.
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import { test } from 'node:test';
 import {
   type EventHeaderValue,
@@ -17,10 +15,10 @@ import {
   urlDecode,
   xmlUnescape,
 } from '../src/protocol/index.js';
-import { fixturesDir } from './helpers/simulator.js';
+import { fixture } from './helpers/fixtures.js';
 
 function eventFrames(file: string, type: string): Frame[] {
-  const data = fs.readFileSync(path.join(fixturesDir(), file));
+  const data = fixture(file);
   return parseFrames(data).filter((f) => f.contentType === type);
 }
 
@@ -139,7 +137,7 @@ test('xml: every event in xml.bin re-serializes byte-exactly', { timeout: 20_000
 });
 
 test('outer event frame: Content-Length (bytes) before Content-Type, as in the captures', { timeout: 20_000 }, () => {
-  const data = fs.readFileSync(path.join(fixturesDir(), 'json.bin'));
+  const data = fixture('json.bin');
   const frames = parseFrames(data).filter((f) => f.contentType === 'text/event-json');
   const f = frames.find((fr) => fr.body!.includes(Buffer.from('Jürgen')))!;
   const { headers, body } = takeJsonApart(f.body!);

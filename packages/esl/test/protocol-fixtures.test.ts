@@ -1,5 +1,5 @@
 /**
- * The protocol core against byte-exact captures from a real FreeSWITCH 1.10.12 (shared/fixtures).
+ * The protocol core against byte-exact captures from a real FreeSWITCH 1.10.12 (test/fixtures).
  * Every number asserted here is given by the fixtures README or follows from the capture itself.
  */
 import { describe, it } from 'node:test';

@@ -6,17 +6,17 @@
  * simulator cannot: misbehave, stall, drop the socket, or replay exact bytes.
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { Command, CommandReader, urlEncode, xmlEscape } from '../src/index.js';
+import { Command, CommandReader } from '../src/protocol/command-reader.js';
+import { urlEncode, xmlEscape } from '../src/index.js';
+import { fixture } from './helpers/fixtures.js';
 
-export const FIXTURES = '/work/shared/fixtures';
 const CAPTURE_UUID = 'e472aa1c-5b16-424e-bca7-d4704076c0ff';
 
 /** The exact connect reply block of outbound.bin (headers + blank line). */
 let capture: Buffer | undefined;
 export function captureConnectReply(): Buffer {
-  capture ??= readFileSync(`${FIXTURES}/outbound.bin`);
+  capture ??= fixture('outbound');
   return capture.subarray(0, capture.indexOf('\n\n') + 2);
 }
 

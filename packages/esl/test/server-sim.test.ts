@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import {
   createServer,
   EslHangupError,
+  EslInvalidArgumentError,
   type CallEnd,
   type CallHandler,
   type CallSession,
@@ -104,8 +105,7 @@ for (const mode of ['async', 'sync'] as const) {
         const lang = await call.getVariable('lang');
         const digits = await call.playAndGetDigits({ min: 1, max: 3, file: 'ivr/pin.wav', terminators: '#', timeout: 200 });
         const status = await call.api('status');
-        const job = await call.bgapi('echo from bgapi');
-        const jobResult = await job.result;
+        const jobResult = await call.bgapi('echo from bgapi');
         await call.hangup('NORMAL_CLEARING');
         const end = await call.ended;
         result.resolve({ ...info, answeredApp: answered.get('Application'), played: played.get('Application-Response'), lang, digits, status, jobResult, end, seen });
@@ -407,6 +407,52 @@ describe('outbound server with the simulator: scale', () => {
         assert.deepEqual(s.eventNames(), []);
         assert.equal(s.conn.listenerCount('event'), 0);
       }
+    } finally {
+      await r.done();
+    }
+  });
+});
+
+describe('outbound call session: the command layer it shares with the client', () => {
+  it('log, nolog, sendevent, unsubscribe, noevents, raw api, bgapiEvent and sendCommand behave as on the client', async () => {
+    const result = deferred<Record<string, unknown>>();
+    const r = await rig(async (call) => {
+      const logs: string[] = [];
+      call.on('log', (rec) => logs.push(`${rec.levelName} ${rec.text.trim().split(' ').slice(-3).join(' ')}`));
+      const custom: string[] = [];
+      call.on('CUSTOM shared::layer', (ev) => custom.push(ev.get('X-Step') ?? ''));
+      const logReply = await call.log('INFO');
+      r.sim.log('INFO', 'shown at INFO');
+      r.sim.log('DEBUG', 'hidden at INFO');
+      await until(() => logs.length > 0, 'a log record');
+      await call.nolog();
+      await call.subscribe(['CUSTOM', 'shared::layer']);
+      const eventUuid = await call.sendevent('CUSTOM', { 'Event-Subclass': 'shared::layer', 'X-Step': 'one' });
+      await until(() => custom.length === 1, 'the CUSTOM event');
+      const nixed = await call.unsubscribe(['CUSTOM', 'shared::layer']);
+      const cleared = await call.noevents().catch((err: Error) => err.message);
+      const rawErr = await call.api('nosuch_command', { raw: true });
+      const job = await call.bgapiEvent('status');
+      const refused = await call.sendCommand('linger').catch((err: Error) => err);
+      const viaCommand = await call.sendCommand('api status');
+      await call.hangup();
+      result.resolve({ logReply, logs, eventUuid, custom, nixed, cleared, rawErr, jobBody: job.body, jobUuid: job.jobUuid, refused, viaCommand });
+    });
+    try {
+      await r.call();
+      const out = await result.promise;
+      assert.match(String(out['logReply']), /^\+OK log level/);
+      assert.deepEqual(out['logs'], ['INFO shown at INFO']);
+      assert.match(String(out['eventUuid']), /^[0-9a-f-]{36}$/);
+      assert.deepEqual(out['custom'], ['one']);
+      assert.match(String(out['nixed']), /^\+OK/);
+      assert.match(String(out['cleared']), /no longer listening|not listening/);
+      assert.match(String(out['rawErr']), /^-ERR/);
+      assert.match(String(out['jobBody']), /UP/);
+      assert.match(String(out['jobUuid']), /^[0-9a-f-]{36}$/);
+      assert.ok(out['refused'] instanceof EslInvalidArgumentError);
+      assert.match((out['refused'] as Error).message, /linger\(\)/);
+      assert.match(String(out['viaCommand']), /UP/);
     } finally {
       await r.done();
     }

@@ -1,21 +1,16 @@
 /**
- * Fidelity: the scenarios of the real FreeSWITCH 1.10.12 captures in <repo>/../shared/fixtures,
+ * Fidelity: the scenarios of the real FreeSWITCH 1.10.12 captures in test/fixtures,
  * replayed against the simulator. Frames must match in content types, reply texts, event types,
  * header names (and their order, per event type and situation) and value encoding; values that
  * are naturally different (UUIDs, times, counters) are masked.
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import { test } from 'node:test';
 import { EslEvent, type Frame, parseFrames } from '../src/protocol/index.js';
-import { OutboundServer, Wire, fixturesDir, startSim } from './helpers/simulator.js';
+import { fixture } from './helpers/fixtures.js';
+import { OutboundServer, Wire, startSim } from './helpers/simulator.js';
 
 const UUID_RE = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
-
-function fixture(name: string): Buffer {
-  return fs.readFileSync(path.join(fixturesDir(), name));
-}
 
 /** Masks what legitimately differs: UUIDs, numbers (times, counters, sizes), plural endings after numbers. */
 function mask(text: string): string {

@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import { connect, type EslClient, type ReconnectAttempt } from '../client.js';
-import type { LogRecord } from '../connection.js';
+import { connect, type EslClient, type ReconnectAttempt } from '../inbound/client.js';
+import type { LogRecord } from '../transport/connection.js';
 import { EslConnectionClosedError } from '../errors.js';
 import type { EslEvent } from '../protocol/event.js';
 import type { LogLevel } from '../protocol/serializer.js';
@@ -40,13 +39,8 @@ export class ClientSession implements EslSession {
     return this.client.api(command, timeout === undefined ? undefined : { timeout });
   }
 
-  async bgapi(command: string, timeout?: number): Promise<{ jobUuid: string; result: Promise<string> }> {
-    // Our own Job-UUID, so it can be shown before the job finishes.
-    const jobUuid = randomUUID();
-    const result = this.client.bgapi(command, { jobUuid, ...(timeout !== undefined ? { timeout } : {}) });
-    // Whoever holds `result` handles its failure; this keeps an unobserved one from being "unhandled".
-    result.catch(() => undefined);
-    return { jobUuid, result };
+  bgapi(command: string, jobUuid: string, timeout?: number): Promise<string> {
+    return this.client.bgapi(command, { jobUuid, ...(timeout !== undefined ? { timeout } : {}) });
   }
 
   event(format: 'plain' | 'json' | 'xml', names: readonly string[]): Promise<string> {

@@ -1,10 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import * as readline from 'node:readline';
-import type { LogRecord } from '../connection.js';
+import type { LogRecord } from '../transport/connection.js';
 import type { EslEvent } from '../protocol/event.js';
 import { createCompleter, parseShowApi } from './completion.js';
 import { consoleHelp, parseConsoleLine, type ConsoleAction } from './console-commands.js';
-import { describeError, ExitCode } from './exit-codes.js';
+import { describeError, ExitCode, stoppedStatus } from './exit-codes.js';
 import {
   apiResultToJson,
   eventToJson,
@@ -211,7 +212,9 @@ export async function runConsole(o: ConsoleOptions): Promise<number> {
         return true;
       }
       case 'bgapi': {
-        const { jobUuid, result } = await session.bgapi(action.command, o.timeout);
+        // Our own Job-UUID, so it can be shown before the job finishes.
+        const jobUuid = randomUUID();
+        const result = session.bgapi(action.command, jobUuid, o.timeout);
         reply(line, `Job-UUID: ${jobUuid} (the result is printed when the job finishes)`);
         const job = result.then(
           (body) => {
@@ -319,11 +322,11 @@ export async function runConsole(o: ConsoleOptions): Promise<number> {
     session.destroy();
     return ExitCode.CONNECTION_LOST;
   }
+  const scriptStatus = !o.interactive && failures > 0 ? (fatal?.exitCode ?? ExitCode.COMMAND_FAILED) : ExitCode.OK;
   if (interrupted) {
     session.destroy();
-    return interruptedCommand ? ExitCode.INTERRUPTED : ExitCode.OK;
+    return interruptedCommand ? stoppedStatus(o.signal, scriptStatus) : ExitCode.OK;
   }
   await session.close();
-  if (!o.interactive && failures > 0) return fatal?.exitCode ?? ExitCode.COMMAND_FAILED;
-  return ExitCode.OK;
+  return scriptStatus;
 }

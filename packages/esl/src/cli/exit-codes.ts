@@ -33,6 +33,19 @@ export const ExitCode = {
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
+/** The abort reason the bin gives when the reader of stdout goes away (`fs-esl -x … | head -1`). */
+export const OUTPUT_CLOSED = 'EPIPE';
+
+/**
+ * The status of a run stopped while a command was running. Ctrl-C is 130. A reader closing our
+ * output is a normal way to stop, as `head` expects of any Unix tool: fs-esl stops quietly with
+ * the status of what ran before (`soFar`, 0 when all of it succeeded) rather than dying of SIGPIPE
+ * (141) or reporting an interruption nobody asked for.
+ */
+export function stoppedStatus(signal: AbortSignal | undefined, soFar: ExitCodeValue): ExitCodeValue {
+  return signal?.reason === OUTPUT_CLOSED ? soFar : ExitCode.INTERRUPTED;
+}
+
 export const EXIT_CODE_HELP = `Exit status:
   0    success
   1    FreeSWITCH answered -ERR to a command
@@ -41,7 +54,9 @@ export const EXIT_CODE_HELP = `Exit status:
   4    authentication failed (wrong password or user) or access denied by ACL
   5    timeout: no reply within -t/--timeout
   6    connection lost
-  130  interrupted (Ctrl-C) while a command was running`;
+  130  interrupted (Ctrl-C) while a command was running
+A reader that closes the output (fs-esl -x ... | head -1) stops fs-esl quietly, with the status
+of the commands that ran until then.`;
 
 const SOCKET_ERRORS: Record<string, string> = {
   ECONNREFUSED: 'connection refused (is FreeSWITCH running with mod_event_socket on that port?)',

@@ -1,4 +1,4 @@
-import type { LogRecord } from '../connection.js';
+import type { LogRecord } from '../transport/connection.js';
 import type { EslEvent } from '../protocol/event.js';
 
 /** ANSI SGR colours, written by hand so the package keeps zero runtime dependencies. */

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { homedir } from 'node:os';
 import { openSession } from './client-session.js';
+import { OUTPUT_CLOSED } from './exit-codes.js';
 import { run } from './run.js';
 
 // fs-esl: the bin entry point. Everything testable lives in run.ts and the modules it uses; this
@@ -18,7 +19,7 @@ process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 // A closed pipe downstream (fs-esl --events ... | head) is a normal way to stop, not a crash.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code === 'EPIPE') controller.abort('EPIPE');
+  if (err.code === 'EPIPE') controller.abort(OUTPUT_CLOSED);
 });
 
 const code = await run({

@@ -2,7 +2,7 @@ import { EslAbortError, EslConnectError } from '../errors.js';
 import { parseCliArgs, UsageError, type MainArgs } from './args.js';
 import { resolveSettings, type Settings } from './config.js';
 import { runConsole } from './console.js';
-import { describeError, ExitCode } from './exit-codes.js';
+import { describeError, ExitCode, stoppedStatus, type ExitCodeValue } from './exit-codes.js';
 import {
   apiResultToJson,
   eventToJson,
@@ -113,7 +113,7 @@ async function runMain(args: MainArgs, io: RunIO): Promise<number> {
   try {
     session = await connect(settings, io, target);
   } catch (e) {
-    if (e instanceof EslAbortError) return ExitCode.INTERRUPTED;
+    if (e instanceof EslAbortError) return stoppedStatus(io.signal, ExitCode.OK);
     const d = describeError(e, target);
     if (args.json) io.stdout.write(`${JSON.stringify({ type: 'error', error: d.code, message: d.message })}\n`);
     io.stderr.write(`fs-esl: ${d.message}\n`);
@@ -151,7 +151,7 @@ async function runMain(args: MainArgs, io: RunIO): Promise<number> {
 
 /** -x: each command in order; its output on stdout, a failure on stderr; then exit. */
 async function execute(args: MainArgs, settings: Settings, session: EslSession, io: RunIO, target: string): Promise<number> {
-  let status: number = ExitCode.OK;
+  let status: ExitCodeValue = ExitCode.OK;
   let interrupted = false;
   /** After a timeout or a lost link there is no point in a polite `exit`: its reply would queue behind the stuck one. */
   let broken = false;
@@ -166,7 +166,7 @@ async function execute(args: MainArgs, settings: Settings, session: EslSession, 
         const body = await session.api(command, settings.timeout);
         io.stdout.write(args.json ? `${apiResultToJson({ command, ok: true, body })}\n` : formatApiBody(body));
       } catch (e) {
-        if (interrupted) return ExitCode.INTERRUPTED;
+        if (interrupted) return stoppedStatus(io.signal, status);
         const d = describeError(e, target);
         if (args.json) {
           const reply = (e as { reply?: unknown }).reply;

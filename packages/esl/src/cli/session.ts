@@ -1,4 +1,4 @@
-import type { LogRecord } from '../connection.js';
+import type { LogRecord } from '../transport/connection.js';
 import type { EslEvent } from '../protocol/event.js';
 import type { EventFormatName } from './console-commands.js';
 
@@ -11,8 +11,8 @@ import type { EventFormatName } from './console-commands.js';
 export interface EslSession {
   /** api/response body; rejects with EslCommandError on -ERR. */
   api(command: string, timeout?: number): Promise<string>;
-  /** Starts a background job; `result` settles with the BACKGROUND_JOB body. */
-  bgapi(command: string, timeout?: number): Promise<{ jobUuid: string; result: Promise<string> }>;
+  /** A background job with this Job-UUID; settles with the BACKGROUND_JOB body. */
+  bgapi(command: string, jobUuid: string, timeout?: number): Promise<string>;
   event(format: EventFormatName, names: readonly string[]): Promise<string>;
   nixevent(names: readonly string[]): Promise<string>;
   noevents(): Promise<string>;

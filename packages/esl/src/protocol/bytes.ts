@@ -5,10 +5,7 @@
  * `toString(encoding, start, end)` adds a dispatch on the encoding name).
  */
 
-type Slicer = (this: Buffer, start: number, end: number) => string;
 type ViewConstructor = new (buffer: ArrayBufferLike, byteOffset: number, length: number) => Buffer;
-
-const proto = Buffer.prototype as unknown as { utf8Slice?: Slicer };
 
 // Node's own Buffer class (FastBuffer) is what Buffer's species getter hands to subarray().
 const species = (Buffer as unknown as Record<symbol, unknown>)[Symbol.species];
@@ -32,13 +29,10 @@ export function view(buf: Buffer, start: number, end: number): Buffer {
   return viewOf(buf.buffer, buf.byteOffset + start, end - start);
 }
 
-const utf8Slice = proto.utf8Slice;
-
 /** Bytes [start, end) decoded as UTF-8 (malformed sequences become U+FFFD). */
-export const utf8: (buf: Buffer, start: number, end: number) => string =
-  typeof utf8Slice === 'function'
-    ? (buf, start, end) => utf8Slice.call(buf, start, end)
-    : (buf, start, end) => buf.toString('utf8', start, end);
+export function utf8(buf: Buffer, start: number, end: number): string {
+  return buf.toString('utf8', start, end);
+}
 
 /** An ASCII constant together with its bytes, to be recognised in a buffer without decoding. */
 export interface Word {

@@ -2,7 +2,6 @@ import { spells, utf8, word, type Word } from './bytes.js';
 import { urlDecode, urlDecodeBytes, xmlUnescape } from './encoding.js';
 import { EslParseError } from '../errors.js';
 import { jsonEntries } from './json-entries.js';
-import { NOT_IN_HEADERS, UNAVAILABLE, scanHeaders, scanId } from './line-scan.js';
 import type { Frame } from './frame.js';
 
 /** Event type names FreeSWITCH knows (EVENT_NAMES in src/switch_event.c). */
@@ -52,8 +51,9 @@ function needleFor(name: string): Buffer | undefined {
   return n;
 }
 
-/** Offset of the first occurrence of `needle` at a line start (after an LF), or -1. */
+/** Offset of the first line (the first one, or one after an LF) that starts with `needle`, or -1. */
 function findLine(raw: Buffer, needle: Buffer): number {
+  if (startsWith(raw, needle)) return 0;
   let at = raw.indexOf(needle, 1);
   while (at !== -1 && raw[at - 1] !== LF) at = raw.indexOf(needle, at + 1);
   return at;
@@ -118,7 +118,7 @@ function asciiLower(s: string): string {
 }
 
 /** Whether `raw` starts with `needle` (the first line has no LF before it). */
-function startsWithName(raw: Buffer, needle: Buffer): boolean {
+function startsWith(raw: Buffer, needle: Buffer): boolean {
   const n = needle.length;
   if (raw.length < n) return false;
   for (let i = 0; i < n; i++) if (raw[i] !== needle[i]) return false;
@@ -137,8 +137,8 @@ type Value = string | string[];
  * outbound `connect` reply). Values returned by `get` are decoded.
  *
  * Decoding is lazy: a plain event keeps its bytes, and `get(name)` looks the header up directly in
- * them and decodes only that value (the blank line ending the headers is searched for only as far
- * as the header found, in the same pass: see line-scan.ts). A name not found as spelled is looked
+ * them (one native search for the line) and decodes only that value; the blank line ending the
+ * headers is searched for only as far as the line found. A name not found as spelled is looked
  * for once more ignoring ASCII case, in a lower-cased copy of the bytes. The whole header set is
  * parsed only when it is iterated (or for a non-ASCII name not found as spelled), and then once.
  */
@@ -160,8 +160,6 @@ export class EslEvent {
   private bodyText: string | undefined;
   /** Why the body could not be decoded (JSON or XML), once it was tried; see decodeError. */
   private failure: EslParseError | undefined;
-  /** Identifies this event's bytes to the line scanner (0 until the first scan). */
-  private scanId = 0;
 
   private constructor(format: EventFormat | 'headers', raw: Buffer | undefined) {
     this.format = format;
@@ -418,29 +416,13 @@ export class EslEvent {
    * Returns FULL_PARSE for a name this cannot handle (the caller then parses everything).
    */
   private findPlain(name: string): string | undefined | typeof FULL_PARSE {
-    const raw = this.raw!;
     const needle = needleFor(name);
     if (needle === undefined) return FULL_PARSE;
-    const n = needle.length;
-    let start: number;
-    if (this.headerEnd === 0) return this.findFolded(name);
-    if (startsWithName(raw, needle)) {
-      start = n;
-    } else {
-      const scanned = scanHeaders((this.scanId ||= scanId()), raw, raw.length, needle);
-      if (scanned.blank !== -1) this.headerEnd = scanned.blank;
-      if (scanned.line >= 0) {
-        start = scanned.line + n;
-      } else if (scanned.line === NOT_IN_HEADERS) {
-        return this.findFolded(name);
-      } else {
-        // UNAVAILABLE: the same answer from two Buffer searches.
-        const at = findLine(raw, needle);
-        if (at !== -1 && this.inHeaders(at - 1)) start = at + n;
-        else return this.findFolded(name);
-      }
+    if (this.headerEnd !== 0) {
+      const at = findLine(this.raw!, needle);
+      if (at === 0 || (at !== -1 && this.inHeaders(at - 1))) return this.valueAt(at + needle.length);
     }
-    return this.valueAt(start);
+    return this.findFolded(name);
   }
 
   /**

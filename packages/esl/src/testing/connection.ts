@@ -191,6 +191,11 @@ export class Connection implements DeliveryTarget {
           this.finish();
           return;
         }
+        // FreeSWITCH queues events for a listener from the threads that fire them, and checks the
+        // subscription and filters at that moment (mod_event_socket.c event_handler), while this
+        // listener's own thread reads its next command: events fired between two pipelined
+        // commands are queued under the state the first one left. Let them in here too.
+        if (this.pending.length > 0 && CHANGES_DELIVERY.test(cmd.line)) await new Promise<void>((resolve) => setImmediate(resolve));
       }
     } finally {
       this.processing = false;
@@ -783,6 +788,9 @@ export class Connection implements DeliveryTarget {
     this.resolveDone();
   }
 }
+
+/** Commands that change which events the listener queues. */
+const CHANGES_DELIVERY = /^\s*(event|nixevent|noevents|filter|myevents)\b/i;
 
 /** switch_name_event: case-insensitive, also with any 13-character prefix (SWITCH_EVENT_…). */
 export function eventName(word: string): string | undefined {

@@ -2,7 +2,7 @@
  * Hand-made raw ESL servers for client tests: a tiny scripted stand-in for FreeSWITCH's
  * mod_event_socket on 127.0.0.1 (OS-chosen port) that can misbehave on purpose — stall, close mid
  * frame, answer with the wrong reply type, restart. Default behaviour follows the captures in
- * shared/fixtures (auth/request, "+OK accepted", "-ERR invalid" + disconnect notice, "+OK bye"…).
+ * test/fixtures (auth/request, "+OK accepted", "-ERR invalid" + disconnect notice, "+OK bye"…).
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { Command, CommandReader } from '../../src/protocol/command-reader.js';

@@ -1,38 +1,44 @@
 /**
- * Shared test helpers: where the FreeSWITCH captures live, and ways to feed bytes to a parser in
- * every chunking that matters.
+ * Test helpers: the one place that finds the FreeSWITCH captures, and ways to feed bytes to a
+ * parser in every chunking that matters.
  *
- * The captures are not part of the repository: CI copies `shared/` beside the clone, so they are at
- * `<repo root>/../shared/fixtures`. This file compiles to packages/esl/dist/test/helpers/, five
- * levels below the repository root. ESL_FIXTURES_DIR overrides the location.
+ * The captures live in the repository at packages/esl/test/fixtures/ (its README says what each
+ * file holds). Tests and benchmarks run from the compiled tree (packages/esl/dist/test/helpers/)
+ * or from the sources (packages/esl/test/helpers/), so the directory is found by walking up from
+ * this file to the package root, the first directory holding test/fixtures/README.md.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Parser, urlEncode, xmlEscape, type Frame, type ParserOptions } from '../../src/protocol/index.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
+function findFixturesDir(): string {
+  const start = dirname(fileURLToPath(import.meta.url));
+  for (let dir = start; ; dir = dirname(dir)) {
+    const candidate = join(dir, 'test', 'fixtures');
+    if (existsSync(join(candidate, 'README.md'))) return candidate;
+    if (dirname(dir) === dir) throw new Error(`test/fixtures/README.md not found above ${start}`);
+  }
+}
 
-/** The repository root (the directory holding the root package.json). */
-export const REPO_ROOT = resolve(here, '..', '..', '..', '..', '..');
-
-/** Directory holding the .bin captures and their README. */
-export const FIXTURES_DIR = process.env['ESL_FIXTURES_DIR'] ?? resolve(REPO_ROOT, '..', 'shared', 'fixtures');
+/** Directory holding the captures (.bin, the transcripts) and their README. */
+export const FIXTURES_DIR = findFixturesDir();
 
 export const FIXTURE_NAMES = ['plain', 'json', 'xml', 'misc', 'misc-badauth', 'outbound'] as const;
 export type FixtureName = (typeof FIXTURE_NAMES)[number];
 
 const cache = new Map<string, Buffer>();
 
-/** Bytes of `<name>.bin` (or of `name` itself if it has an extension). Throws if it is missing. */
+/**
+ * Bytes of `<name>.bin`, or of `name` itself if it has an extension (`outbound-sent.txt`). Throws
+ * if it is missing. Callers must not modify the returned buffer: it is cached.
+ */
 export function fixture(name: FixtureName | string): Buffer {
   const file = name.includes('.') ? name : `${name}.bin`;
   let data = cache.get(file);
   if (data === undefined) {
     const path = join(FIXTURES_DIR, file);
-    if (!existsSync(path)) {
-      throw new Error(`fixture ${file} not found in ${FIXTURES_DIR} (set ESL_FIXTURES_DIR to override)`);
-    }
+    if (!existsSync(path)) throw new Error(`fixture ${file} not found in ${FIXTURES_DIR}`);
     data = readFileSync(path);
     cache.set(file, data);
   }

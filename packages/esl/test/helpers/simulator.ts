@@ -4,8 +4,6 @@
  */
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { EslEvent, type Frame, Parser } from '../../src/protocol/index.js';
 import { Simulator, type SimulatorOptions } from '../../src/testing/index.js';
 
@@ -209,12 +207,4 @@ export async function startSim(t: { after: (fn: () => Promise<void> | void) => v
   const sim = await Simulator.start(options);
   t.after(() => sim.stop());
   return sim;
-}
-
-/** The shared fixture directory: <repo>/../shared/fixtures, from this file's place in the repo. */
-export function fixturesDir(): string {
-  // dist/test/helpers/x.js or test/helpers/x.ts: walk up to the repository root (the directory holding packages/).
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!path.basename(dir).startsWith('packages') && path.dirname(dir) !== dir) dir = path.dirname(dir);
-  return path.join(path.dirname(dir), '..', 'shared', 'fixtures');
 }

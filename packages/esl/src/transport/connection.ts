@@ -1,16 +1,17 @@
+/** One ESL connection over a socket: frames in through the Parser, commands out with checked first-in-first-out reply pairing. */
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import {
   EslAbortError,
-  EslCommandError,
   EslConnectionClosedError,
   EslError,
   EslOutOfSyncError,
   EslTimeoutError,
-} from './errors.js';
-import { EslEvent } from './protocol/event.js';
-import type { Frame } from './protocol/frame.js';
-import { Parser, type ParserOptions } from './protocol/parser.js';
+} from '../errors.js';
+import { EslEvent } from '../protocol/event.js';
+import type { Frame } from '../protocol/frame.js';
+import { Parser, type ParserOptions } from '../protocol/parser.js';
+import { emitSafely } from '../emit.js';
 
 /** The two reply types FreeSWITCH pairs with commands, strictly in command order (MES §6). */
 export type ReplyKind = 'command/reply' | 'api/response';
@@ -292,15 +293,9 @@ export class Connection extends EventEmitter<ConnectionEventMap> {
     name: K,
     ...args: ConnectionEventMap[K]
   ): void {
-    try {
-      (this.emit as (n: K, ...a: ConnectionEventMap[K]) => boolean)(name, ...args);
-    } catch (err) {
-      // Same outcome as a throwing listener anywhere else in Node, but after the parser is consistent.
-      queueMicrotask(() => {
-        throw err;
-      });
-    }
+    emitSafely(this, name, ...args);
   }
+
 
   private reply(type: ReplyKind, frame: Frame): void {
     const entry = this.queue[this.queueHead];
@@ -354,11 +349,4 @@ export function replyText(frame: Frame): string {
 /** True if a reply text is FreeSWITCH's error form. */
 export function isErrorReply(text: string): boolean {
   return text.startsWith('-ERR') || text.startsWith('-USAGE');
-}
-
-/** Resolves with the reply text, or rejects with EslCommandError when it starts with -ERR. */
-export function checkReply(command: string, frame: Frame): string {
-  const text = replyText(frame);
-  if (isErrorReply(text)) throw new EslCommandError(command, text);
-  return text;
 }

@@ -1,3 +1,4 @@
+/** A bounded single-consumer async iterator with an overflow policy: the buffer behind the client's streams. */
 /** What a bounded stream does when its consumer falls behind. */
 export type OverflowPolicy = 'pause' | 'drop' | 'drop-oldest';
 

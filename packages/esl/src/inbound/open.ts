@@ -1,5 +1,6 @@
+/** Opening one inbound connection: TCP connect, `auth`/`userauth`, and the typed failures of each step. */
 import { connect as netConnect } from 'node:net';
-import { Connection, replyText } from '../connection.js';
+import { Connection, replyText } from '../transport/connection.js';
 import {
   EslAbortError,
   EslAccessDeniedError,

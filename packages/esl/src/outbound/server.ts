@@ -1,8 +1,9 @@
+/** The outbound-socket server: accepts FreeSWITCH's `socket` connections and runs a handler per call. */
 import { EventEmitter } from 'node:events';
 import { BlockList, createServer as createNetServer, isIP, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { CallSession, type CallEnd } from './call-session.js';
-import { EslConnectionClosedError, EslError, EslHangupError, EslInvalidArgumentError } from './errors.js';
-import type { EventFormat } from './protocol/event.js';
+import { EslConnectionClosedError, EslHangupError, EslInvalidArgumentError, EslServerError } from '../errors.js';
+import type { EventFormat } from '../protocol/event.js';
 
 export type CallHandler = (call: CallSession) => unknown;
 
@@ -122,8 +123,8 @@ export class Server extends EventEmitter<ServerEventMap> {
 
   /** Starts listening; resolves with the bound address (port 0 = chosen by the OS). */
   listen(options: ListenOptions = {}): Promise<{ host: string; port: number }> {
-    if (this.listening) return Promise.reject(new EslError('ESL_SERVER', 'server is already listening'));
-    if (this.closing) return Promise.reject(new EslError('ESL_SERVER', 'server is closed'));
+    if (this.listening) return Promise.reject(new EslServerError('server is already listening'));
+    if (this.closing) return Promise.reject(new EslServerError('server is closed'));
     const host = options.host ?? '127.0.0.1';
     const port = options.port ?? 8084;
     return new Promise((resolve, reject) => {

@@ -1,3 +1,4 @@
+/** The reconnect option: its defaults, validation, and the backoff delay of each attempt. */
 import { EslInvalidArgumentError } from '../errors.js';
 
 export interface ReconnectOptions {

@@ -1,3 +1,4 @@
+/** Replicas of one listener's subscription and filter state as mod_event_socket keeps it. */
 import { EVENT_NAMES, type EventFormat } from '../protocol/event.js';
 
 const KNOWN = new Set<string>(EVENT_NAMES);

@@ -1,5 +1,6 @@
-import { EslAbortError, EslHangupError, EslTimeoutError } from './errors.js';
-import type { EslEvent } from './protocol/event.js';
+/** Pairs each sendmsg execute with its CHANNEL_EXECUTE_COMPLETE, loops included, on one connection. */
+import { EslAbortError, EslHangupError, EslTimeoutError } from '../errors.js';
+import type { EslEvent } from '../protocol/event.js';
 
 export interface ExecutionWaitOptions {
   completionTimeout?: number;

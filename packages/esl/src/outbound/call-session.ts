@@ -1,7 +1,9 @@
-import { randomUUID } from 'node:crypto';
-import { EventEmitter } from 'node:events';
+/** One outbound call session: the connection FreeSWITCH's `socket` application opened for a call, and the commands that drive the channel. */
 import type { Socket } from 'node:net';
-import { Connection, isErrorReply, replyText, type ConnectionOptions } from './connection.js';
+import { CommandLayer, wordsAfterCommand, type CommandTarget } from '../commands/command-layer.js';
+import { ExecutionTracker } from '../commands/execution-tracker.js';
+import { BackgroundJobs } from '../commands/jobs.js';
+import type { CommandOptions, ExecuteOptions } from '../commands/options.js';
 import {
   EslCommandError,
   EslConnectionClosedError,
@@ -9,11 +11,13 @@ import {
   EslHangupError,
   EslInvalidArgumentError,
   EslParseError,
-} from './errors.js';
-import { ExecutionTracker } from './execution-tracker.js';
-import { EslEvent, type EventFormat } from './protocol/event.js';
-import type { Frame } from './protocol/frame.js';
-import { commands, type HeaderInput } from './protocol/serializer.js';
+  EslServerError,
+} from '../errors.js';
+import { EslEvent, type EventFormat } from '../protocol/event.js';
+import type { Frame } from '../protocol/frame.js';
+import { commands, type HeaderInput } from '../protocol/serializer.js';
+import { Connection, replyText, type ConnectionOptions, type LogRecord } from '../transport/connection.js';
+import { SubscriptionModel } from '../inbound/subscriptions.js';
 
 /** How a call session ended (`call.ended` resolves with it, `call.on('end')` receives it). */
 export interface CallEnd {
@@ -35,46 +39,29 @@ export interface CallEnd {
   error?: Error;
 }
 
-/** Options for `execute` and the convenience methods built on it. */
-export interface CallExecuteOptions {
-  /** Run with CF_EVENT_LOCK: later queued messages wait until this application returns. */
-  eventLock?: boolean;
-  /**
-   * `async: true` on the sendmsg: in a sync (static) socket the message is queued instead of run
-   * inline, so its `+OK` comes at once. Ignored in async sockets, which always queue.
-   */
-  async?: boolean;
-  /** Repeat count; negative repeats without limit (IVR switch_ivr_parse_event). */
-  loops?: number;
-  /** Hold music for the bridged partner while the application runs. */
-  holdBleg?: boolean;
-  /** Event-UUID to send (default: a fresh random UUID); it comes back as Application-UUID. */
-  eventUuid?: string;
-  /** Reject with EslTimeoutError when CHANNEL_EXECUTE_COMPLETE does not arrive within this many ms. */
-  completionTimeout?: number;
-  /**
-   * Reject with EslTimeoutError when the sendmsg's `+OK` does not arrive within this many ms.
-   * In a sync socket FreeSWITCH sends it only once the application returned.
-   */
-  timeout?: number;
-  signal?: AbortSignal;
+/** The `disconnect-notice` event: FreeSWITCH's text/disconnect-notice frame. */
+export interface DisconnectNotice {
+  /** Content-Disposition: `linger` (the channel hung up, events still follow) or `disconnect`. */
+  disposition: string;
+  /** Linger-Time of a linger notice, seconds (-1: until this side exits). */
+  lingerTime: number | undefined;
+  frame: Frame;
 }
 
-export interface CommandOptions {
-  /** Reject if the reply does not arrive within this many ms (the command may still run). */
-  timeout?: number;
-  signal?: AbortSignal;
+/** The call session's own events; FreeSWITCH events are emitted by name too (see CallSession). */
+export interface CallSessionEventMap {
+  /** Every event the session receives. */
+  event: [EslEvent];
+  /** `log/data` records after `call.log(level)`. */
+  log: [LogRecord];
+  'disconnect-notice': [DisconnectNotice];
+  /** The channel is known to be down (CHANNEL_HANGUP, or a disconnect notice). */
+  hangup: [{ cause: string | undefined }];
+  /** The session is over; every listener is removed right after. */
+  end: [CallEnd];
 }
 
-export interface BgapiJob {
-  jobUuid: string;
-  /**
-   * The BACKGROUND_JOB body. Never causes an unhandled rejection when ignored. Rejects with
-   * EslCommandError when the output starts with `-ERR`, and with EslConnectionClosedError when the
-   * session ends first.
-   */
-  result: Promise<string>;
-}
+const SESSION_EVENTS = ['event', 'log', 'disconnect-notice', 'hangup', 'end'] as const;
 
 export interface PlayAndGetDigitsOptions {
   min?: number;
@@ -122,16 +109,20 @@ const noop = () => {};
  * One call delivered by FreeSWITCH's `socket` dialplan application: the connection it opened,
  * the channel data from the `connect` reply, and the commands that drive the channel.
  *
- * Emits `event` (EslEvent) for every event, and each event under its own name (`CHANNEL_ANSWER`,
- * and for CUSTOM events also `CUSTOM <subclass>`, e.g. `CUSTOM sofia::register`); `disconnect-notice`
- * ({ disposition, lingerTime, frame }); `hangup` ({ cause }); `end` (CallEnd). Every listener on
- * the session is removed once `end` has been emitted.
+ * The commands are those of the command layer shared with the inbound client (same arguments,
+ * results and errors; the session's own channel stands in for the client's uuid argument), plus
+ * the outbound-only ones: myevents, linger, nolinger, resume, getvar and the execute helpers.
+ *
+ * Events (typed, CallSessionEventMap): `event` (EslEvent) for every event, and each event under
+ * its own name (`CHANNEL_ANSWER`, and for CUSTOM events also `CUSTOM <subclass>`, e.g.
+ * `CUSTOM sofia::register`); `log` (LogRecord); `disconnect-notice` (DisconnectNotice);
+ * `hangup` ({ cause }); `end` (CallEnd). Every listener on the session is removed once `end` has
+ * been emitted.
  */
-export class CallSession extends EventEmitter {
+export class CallSession extends CommandLayer<CallSessionEventMap> {
   readonly conn: Connection;
-  /** Created by the first execute: most of an idle session's life needs none. */
-  /** Pairs executes with their CHANNEL_EXECUTE_COMPLETE (loop-aware); fed from handleEvent. */
-  private readonly executions = new ExecutionTracker();
+  /** The connection and the bgapi/execute waiters of this session (the command layer's target). */
+  private readonly link: CommandTarget;
   private readonly opts: CallSessionOptions;
   private state: State = 'new';
   private data: EslEvent | undefined;
@@ -141,9 +132,8 @@ export class CallSession extends EventEmitter {
 
   // What the session has asked FreeSWITCH for; needed to know what to subscribe on its own.
   private myeventsOn = false;
-  private allEvents = false;
-  private readonly subscribed = new Set<string>();
-  private format: EventFormat = 'plain';
+  /** The `event`/`nixevent`/`noevents` state of this connection, as FreeSWITCH keeps it. */
+  private readonly wire = new SubscriptionModel();
   private lingerOn = false;
 
   private hungUpFlag = false;
@@ -155,22 +145,24 @@ export class CallSession extends EventEmitter {
   private closeTimer: NodeJS.Timeout | undefined;
   private endInfo: CallEnd | undefined;
   private handlerError: Error | undefined;
-  private readonly jobs = new Map<string, { resolve(body: string): void; reject(err: Error): void }>();
 
   /** Resolves (never rejects) once the socket is closed and everything is cleaned up. */
   readonly ended: Promise<CallEnd>;
   private resolveEnded!: (end: CallEnd) => void;
 
   private readonly onEvent = (ev: EslEvent) => this.handleEvent(ev);
+  private readonly onLog = (record: LogRecord) => this.emitSafely('log', record);
   private readonly onNotice = (frame: Frame) => this.handleNotice(frame);
   private readonly onClose = (err: EslError | undefined) => this.handleClose(err);
   private readonly onConnError = noop; // the cause arrives with 'close'; listening keeps it from throwing
 
   constructor(socket: Socket, options: CallSessionOptions) {
-    super();
+    super(SESSION_EVENTS);
     this.opts = options;
     this.conn = new Connection(socket, options);
+    this.link = { conn: this.conn, jobs: new BackgroundJobs(), executions: new ExecutionTracker() };
     this.conn.on('event', this.onEvent);
+    this.conn.on('log', this.onLog);
     this.conn.on('disconnect-notice', this.onNotice);
     this.conn.on('close', this.onClose);
     this.conn.on('error', this.onConnError);
@@ -183,7 +175,7 @@ export class CallSession extends EventEmitter {
 
   /** The `connect` reply: a CHANNEL_DATA event with every channel header, decoded. */
   get channelData(): EslEvent {
-    if (this.data === undefined) throw new EslError('ESL_SERVER', 'channel data is not available before connect');
+    if (this.data === undefined) throw new EslServerError('channel data is not available before connect');
     return this.data;
   }
 
@@ -281,7 +273,7 @@ export class CallSession extends EventEmitter {
    * MES listener_run), pipelining the optional myevents/linger behind it.
    */
   async start(auto: { myevents?: EventFormat | undefined; linger?: number | true | undefined } = {}): Promise<void> {
-    if (this.state !== 'new') throw new EslError('ESL_SERVER', 'session already started');
+    if (this.state !== 'new') throw new EslServerError('session already started');
     this.state = 'connecting';
     const connectReply = this.conn.send(commands.connect(), 'command/reply', 'connect', {
       timeout: this.opts.connectTimeout,
@@ -339,29 +331,21 @@ export class CallSession extends EventEmitter {
 
   // ---------------------------------------------------------------- session commands
 
-  /** Sends one command and resolves with its Reply-Text; -ERR rejects with EslCommandError. */
-  private async command(bytes: Buffer, label: string, options: CommandOptions = {}): Promise<string> {
-    const frame = await this.conn.send(bytes, 'command/reply', label, options);
-    const text = replyText(frame);
-    if (isErrorReply(text)) throw new EslCommandError(label, text);
-    return text;
-  }
-
   /**
    * `myevents [format]`: this channel's events (the 23 per-channel types). Idempotent: FreeSWITCH
    * refuses a second myevents (`-ERR aready enabled.`), so a repeat with the same or no format
    * resolves without sending anything.
    */
   async myevents(format?: EventFormat, options?: CommandOptions): Promise<string> {
-    if (this.myeventsOn && (format === undefined || format === this.format)) return '+OK Events Enabled';
-    const previous = { on: this.myeventsOn, format: this.format };
+    if (this.myeventsOn && (format === undefined || format === this.wire.format)) return '+OK Events Enabled';
+    const previous = { on: this.myeventsOn, format: this.wire.format };
     this.myeventsOn = true;
-    if (format !== undefined) this.format = format;
+    if (format !== undefined) this.wire.format = format;
     try {
-      return await this.command(commands.myevents(format), 'myevents', options);
+      return await this.command(this.link, commands.myevents(format), 'myevents', options);
     } catch (err) {
       this.myeventsOn = previous.on;
-      this.format = previous.format;
+      this.wire.format = previous.format;
       throw err;
     }
   }
@@ -370,27 +354,40 @@ export class CallSession extends EventEmitter {
    * `event <format> <names…>` (needs `full` control). Subscriptions add up. With `myevents` on,
    * FreeSWITCH still only delivers this channel's events.
    */
-  async subscribe(names: string | readonly string[], format?: EventFormat, options?: CommandOptions): Promise<string> {
-    const list = typeof names === 'string' ? names.split(/\s+/).filter(Boolean) : [...names];
-    const fmt = format ?? this.format;
-    const bytes = commands.event(fmt, list);
-    this.format = fmt;
-    for (const n of list) {
-      const upper = n.toUpperCase();
-      if (upper === 'ALL') this.allEvents = true;
-      else this.subscribed.add(upper);
-    }
-    return this.command(bytes, 'event', options);
+  subscribe(names: string | readonly string[], format?: EventFormat, options?: CommandOptions): Promise<string> {
+    return this.run('event', (t) => {
+      const bytes = commands.event(format ?? this.wire.format, typeof names === 'string' ? [names] : names);
+      this.wire.applyEvent(wordsAfterCommand(bytes));
+      return this.command(t, bytes, bytes.toString('utf8').trim(), options);
+    });
+  }
+
+  /** `nixevent <names…>` (needs `full` control). */
+  unsubscribe(names: string | readonly string[], options?: CommandOptions): Promise<string> {
+    return this.run('nixevent', (t) => {
+      const bytes = commands.nixevent(typeof names === 'string' ? [names] : names);
+      this.wire.applyNixevent(wordsAfterCommand(bytes));
+      return this.command(t, bytes, bytes.toString('utf8').trim(), options);
+    });
+  }
+
+  /** `noevents` (needs `full` control): drops every `event` subscription; myevents and filters stay. */
+  noevents(options?: CommandOptions): Promise<string> {
+    return this.run('noevents', (t) => {
+      this.wire.applyNoevents();
+      return this.command(t, commands.noevents(), 'noevents', options);
+    });
   }
 
   /** `filter <header> <value>`; once any filter exists only matching events are delivered. */
   filter(header: string, value: string, options?: CommandOptions): Promise<string> {
-    return this.command(commands.filter(header, value), 'filter', options);
+    return this.run('filter', (t) => this.command(t, commands.filter(header, value), `filter ${header} ${value}`, options));
   }
 
   /** `filter delete <header> [<value>]`; without a value every filter on that header goes. */
   filterDelete(header: string, value?: string, options?: CommandOptions): Promise<string> {
-    return this.command(commands.filterDelete(header, value), 'filter delete', options);
+    const label = value === undefined ? `filter delete ${header}` : `filter delete ${header} ${value}`;
+    return this.run('filter delete', (t) => this.command(t, commands.filterDelete(header, value), label, options));
   }
 
   /**
@@ -404,7 +401,7 @@ export class CallSession extends EventEmitter {
     const was = this.lingerOn;
     this.lingerOn = true;
     try {
-      return await this.command(commands.linger(seconds), 'linger', options);
+      return await this.command(this.link, commands.linger(seconds), 'linger', options);
     } catch (err) {
       this.lingerOn = was;
       throw err;
@@ -416,7 +413,7 @@ export class CallSession extends EventEmitter {
     const was = this.lingerOn;
     this.lingerOn = false;
     try {
-      return await this.command(commands.nolinger(), 'nolinger', options);
+      return await this.command(this.link, commands.nolinger(), 'nolinger', options);
     } catch (err) {
       this.lingerOn = was;
       throw err;
@@ -425,64 +422,12 @@ export class CallSession extends EventEmitter {
 
   /** `resume`: when the socket closes, the channel goes back to its dialplan (socket_resume=true). */
   resume(options?: CommandOptions): Promise<string> {
-    return this.command(commands.resume(), 'resume', options);
-  }
-
-  /** `divert_events on|off`: deliver the channel's own-session events (e.g. from inputs) here. */
-  divertEvents(on: boolean, options?: CommandOptions): Promise<string> {
-    return this.command(commands.divertEvents(on), 'divert_events', options);
-  }
-
-  /**
-   * `api <cmd>` on this socket (needs `full` control); resolves with the body. A body starting
-   * `-ERR`/`-USAGE` rejects with EslCommandError (reply in `.reply`).
-   */
-  async api(command: string, options?: CommandOptions): Promise<string> {
-    const frame = await this.conn.send(commands.api(command), 'api/response', `api ${command}`, options);
-    const text = replyText(frame);
-    if (isErrorReply(text)) throw new EslCommandError(`api ${command}`, text);
-    return text;
-  }
-
-  /**
-   * `bgapi <cmd>` on this socket (needs `full` control). Resolves, once FreeSWITCH accepted the
-   * job, with its Job-UUID and a `result` promise for the BACKGROUND_JOB body.
-   *
-   * The result needs BACKGROUND_JOB events: unless already subscribed, the session sends
-   * `event <format> BACKGROUND_JOB` first (with myevents on, FreeSWITCH then only delivers jobs
-   * owned by this channel: Job-Owner-UUID). A filter that hides BACKGROUND_JOB events leaves the
-   * result pending until the session ends.
-   */
-  async bgapi(command: string, options: CommandOptions & { jobUuid?: string } = {}): Promise<BgapiJob> {
-    const jobUuid = options.jobUuid ?? randomUUID();
-    const bytes = commands.bgapi(command, jobUuid);
-    if (!this.allEvents && !this.subscribed.has('BACKGROUND_JOB')) {
-      this.subscribe(['BACKGROUND_JOB']).catch(noop); // its failure shows up as the bgapi's own -ERR
-    }
-    const result = new Promise<string>((resolve, reject) => {
-      this.jobs.set(jobUuid, { resolve, reject });
-    });
-    result.catch(noop);
-    try {
-      const text = await this.command(bytes, `bgapi ${command}`, options);
-      const echoed = /Job-UUID:\s*(\S+)/.exec(text)?.[1] ?? jobUuid;
-      if (echoed !== jobUuid) {
-        const entry = this.jobs.get(jobUuid);
-        this.jobs.delete(jobUuid);
-        if (entry) this.jobs.set(echoed, entry);
-      }
-      return { jobUuid: echoed, result };
-    } catch (err) {
-      const entry = this.jobs.get(jobUuid);
-      this.jobs.delete(jobUuid);
-      entry?.reject(err as Error);
-      throw err;
-    }
+    return this.command(this.link, commands.resume(), 'resume', options);
   }
 
   /** Any sendmsg to this channel; resolves with the Reply-Text. */
-  sendmsg(headers: HeaderInput, body?: string, options?: CommandOptions): Promise<string> {
-    return this.command(commands.sendmsg(undefined, headers, body), 'sendmsg', options);
+  sendmsg(headers: HeaderInput, body?: string | Buffer, options?: CommandOptions): Promise<string> {
+    return this.sendmsgTo(undefined, headers, body, options);
   }
 
   /**
@@ -499,49 +444,19 @@ export class CallSession extends EventEmitter {
    * `completionTimeout`, EslAbortError on `signal`. An argument with line breaks is sent as a
    * text/plain body, the only way FreeSWITCH accepts one.
    */
-  execute(app: string, arg?: string, options: CallExecuteOptions = {}): Promise<EslEvent> {
+  execute(app: string, arg?: string, options: ExecuteOptions = {}): Promise<EslEvent> {
     if (this.hungUpFlag) return Promise.reject(new EslHangupError(this.cause));
     if (this.state === 'ending' || this.state === 'ended' || this.conn.closed) {
       return Promise.reject(new EslConnectionClosedError(`cannot execute ${app}: call session ended`));
     }
-    // As in the client: FreeSWITCH runs nothing for loops 0, so no completion would ever come.
-    if (options.loops === 0) return Promise.reject(new EslInvalidArgumentError('loops: 0 runs nothing and would never complete'));
-    const eventUuid = options.eventUuid ?? randomUUID();
-    let bytes: Buffer;
-    try {
-      bytes = commands.execute(undefined, app, arg, { ...options, eventUuid });
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    this.ensureChannelEvents();
-    const waiters = this.executions;
-    const done = waiters.wait(eventUuid, this.id, options.loops, {
-      completionTimeout: options.completionTimeout,
-      signal: options.signal,
-    });
-    const label = `execute ${app}`;
-    this.conn.send(bytes, 'command/reply', label, { timeout: options.timeout }).then(
-      (frame) => {
-        const text = replyText(frame);
-        if (isErrorReply(text)) waiters.cancel(eventUuid, new EslCommandError(label, text));
-      },
-      (err: Error) => waiters.cancel(eventUuid, this.hungUpFlag ? new EslHangupError(this.cause) : err),
-    );
-    return done;
+    return this.executeOn(undefined, this.id, app, arg, options);
   }
 
-  /** The channel's events must reach us for execute to complete; subscribe if nothing would. */
-  private ensureChannelEvents(): void {
-    if (this.myeventsOn || this.allEvents || this.subscribed.has('CHANNEL_EXECUTE_COMPLETE')) return;
-    // Pipelined: FreeSWITCH answers in order, so the subscription is active before the sendmsg.
-    this.myevents().catch(noop);
-  }
-
-  answer(options?: CallExecuteOptions): Promise<EslEvent> {
+  answer(options?: ExecuteOptions): Promise<EslEvent> {
     return this.execute('answer', undefined, options);
   }
 
-  preAnswer(options?: CallExecuteOptions): Promise<EslEvent> {
+  preAnswer(options?: ExecuteOptions): Promise<EslEvent> {
     return this.execute('pre_answer', undefined, options);
   }
 
@@ -553,23 +468,23 @@ export class CallSession extends EventEmitter {
     if (this.hungUpFlag || this.state === 'ending' || this.state === 'ended' || this.conn.closed) return;
     this.hangupRequested = true;
     try {
-      await this.command(commands.hangup(undefined, cause), 'sendmsg hangup', options);
+      await this.hangupOn(undefined, cause, options);
     } catch (err) {
       this.hangupRequested = false;
       throw err;
     }
   }
 
-  bridge(target: string, options?: CallExecuteOptions): Promise<EslEvent> {
+  bridge(target: string, options?: ExecuteOptions): Promise<EslEvent> {
     return this.execute('bridge', target, options);
   }
 
-  playback(file: string, options?: CallExecuteOptions): Promise<EslEvent> {
+  playback(file: string, options?: ExecuteOptions): Promise<EslEvent> {
     return this.execute('playback', file, options);
   }
 
   /** Sets a channel variable (the `set` application). */
-  async setVariable(name: string, value: string, options?: CallExecuteOptions): Promise<void> {
+  async setVariable(name: string, value: string, options?: ExecuteOptions): Promise<void> {
     if (name.length === 0 || /[=\s]/.test(name)) throw new EslInvalidArgumentError(`invalid variable name: ${JSON.stringify(name)}`);
     await this.execute('set', `${name}=${value}`, options);
   }
@@ -591,7 +506,7 @@ export class CallSession extends EventEmitter {
    * The `play_and_get_digits` application; resolves with the digits collected ('' if none).
    * Files and terminators cannot contain spaces (the application splits its argument on them).
    */
-  async playAndGetDigits(o: PlayAndGetDigitsOptions, options?: CallExecuteOptions): Promise<string> {
+  async playAndGetDigits(o: PlayAndGetDigitsOptions, options?: ExecuteOptions): Promise<string> {
     const variableName = o.variableName ?? 'pagd_input';
     const parts = [
       o.min ?? 1,
@@ -702,14 +617,14 @@ export class CallSession extends EventEmitter {
   }
 
   private rejectPending(): void {
-    const waiters = this.executions;
-    if (waiters.size === 0 && this.jobs.size === 0) return; // errors capture stacks: only when needed
+    const waiters = this.link.executions;
+    const jobs = this.link.jobs;
+    if (waiters.size === 0 && jobs.size === 0) return; // errors capture stacks: only when needed
     const err = this.hungUpFlag
       ? new EslHangupError(this.cause)
       : new EslConnectionClosedError('call session ended');
     waiters.rejectAll(err);
-    for (const job of this.jobs.values()) job.reject(err);
-    this.jobs.clear();
+    jobs.failAll(err);
   }
 
   private clearLingerTimer(): void {
@@ -723,29 +638,14 @@ export class CallSession extends EventEmitter {
 
   private handleEvent(ev: EslEvent): void {
     const name = ev.name;
-    if (this.executions.size > 0) this.executions.handle(ev, name);
-    if (name === 'BACKGROUND_JOB') {
-      const id = ev.get('Job-UUID');
-      const job = id === undefined ? undefined : this.jobs.get(id);
-      if (job !== undefined) {
-        this.jobs.delete(id!);
-        const body = ev.body;
-        if (isErrorReply(body)) job.reject(new EslCommandError(`bgapi ${ev.get('Job-Command') ?? ''}`, body));
-        else job.resolve(body);
-      }
-    } else if (
-      (name === 'CHANNEL_HANGUP' || name === 'CHANNEL_HANGUP_COMPLETE') &&
-      ev.get('Unique-ID') === this.id
-    ) {
+    this.trackEvent(this.link, ev, name);
+    if ((name === 'CHANNEL_HANGUP' || name === 'CHANNEL_HANGUP_COMPLETE') && ev.get('Unique-ID') === this.id) {
       const cause = ev.get('Hangup-Cause');
       if (cause !== undefined) this.cause = cause;
       if (name === 'CHANNEL_HANGUP_COMPLETE') this.hangupCompleteSeen = true;
       this.markHungUp();
     }
-    this.emit('event', ev);
-    if (name !== '') this.emit(name, ev);
-    const sub = name === 'CUSTOM' ? ev.subclass : undefined;
-    if (sub !== undefined) this.emit(`CUSTOM ${sub}`, ev);
+    this.emitEvent(ev, name);
     // After the linger notice, CHANNEL_HANGUP_COMPLETE is the last event worth waiting for.
     if (name === 'CHANNEL_HANGUP_COMPLETE' && this.hangupCompleteSeen && this.disposition === 'linger') {
       this.finish('linger');
@@ -757,8 +657,8 @@ export class CallSession extends EventEmitter {
     this.hungUpFlag = true;
     // The tracker fails this channel's executes on CHANNEL_HANGUP itself; a disconnect notice
     // without events (no subscription) has to do it here.
-    if (this.executions.size > 0) this.executions.rejectChannel(this.id, new EslHangupError(this.cause));
-    this.emit('hangup', { cause: this.cause });
+    if (this.link.executions.size > 0) this.link.executions.rejectChannel(this.id, new EslHangupError(this.cause));
+    this.emitSafely('hangup', { cause: this.cause });
   }
 
   private handleNotice(frame: Frame): void {
@@ -766,11 +666,11 @@ export class CallSession extends EventEmitter {
     const first = this.disposition === undefined;
     if (first || disposition === 'disconnect') this.disposition = disposition;
     const linger = frame.get('Linger-Time');
-    this.emit('disconnect-notice', {
+    this.emitSafely('disconnect-notice', {
       disposition,
       lingerTime: linger === undefined ? undefined : Number(linger),
       frame,
-    });
+    } satisfies DisconnectNotice);
     if (this.state === 'ending' || this.state === 'ended') return;
     // Both notices mean the channel is down (MES read_packet: switch_channel_down), unless we
     // asked to leave, which the `ending` check above covers.
@@ -795,7 +695,7 @@ export class CallSession extends EventEmitter {
    */
   private expectsHangupComplete(): boolean {
     if (this.mode === 'static') return false;
-    return this.myeventsOn || this.allEvents || this.subscribed.has('CHANNEL_HANGUP_COMPLETE');
+    return this.receives('CHANNEL_HANGUP_COMPLETE');
   }
 
   private handleClose(err: EslError | undefined): void {
@@ -811,20 +711,45 @@ export class CallSession extends EventEmitter {
     this.closeTimer = undefined;
     this.rejectPending();
     this.conn.off('event', this.onEvent);
+    this.conn.off('log', this.onLog);
     this.conn.off('disconnect-notice', this.onNotice);
     this.conn.off('close', this.onClose);
     this.conn.off('error', this.onConnError);
     const end = this.endInfo;
     this.resolveEnded(end);
-    try {
-      this.emit('end', end);
-    } catch (error) {
-      // A throwing 'end' listener must not unwind into the socket's close handling.
-      queueMicrotask(() => {
-        throw error;
-      });
-    } finally {
-      this.removeAllListeners();
+    this.emitSafely('end', end);
+    this.removeAllListeners();
+  }
+
+  // ---------------------------------------------------------------- the command layer's hooks
+
+  protected target(): CommandTarget {
+    return this.link;
+  }
+
+  protected sendOptions(options: CommandOptions | undefined): CommandOptions {
+    return options ?? {};
+  }
+
+  /**
+   * BACKGROUND_JOB is subscribed with `event` (with myevents on, FreeSWITCH then delivers only the
+   * jobs this channel owns: Job-Owner-UUID); an execute's CHANNEL_EXECUTE_COMPLETE comes with
+   * `myevents`. Sent pipelined: FreeSWITCH answers in order, so the subscription is active before
+   * the command that needs it.
+   */
+  protected needEvents(_target: CommandTarget, types: readonly string[]): Promise<void> | undefined {
+    if (types.includes('BACKGROUND_JOB')) {
+      return this.receives('BACKGROUND_JOB') ? undefined : this.subscribe(['BACKGROUND_JOB']).then(() => undefined);
     }
+    return this.receives('CHANNEL_EXECUTE_COMPLETE') ? undefined : this.myevents().then(() => undefined);
+  }
+
+  protected override executeFailure(err: Error): Error {
+    return this.hungUpFlag ? new EslHangupError(this.cause) : err;
+  }
+
+  /** Whether FreeSWITCH sends this session events of type `name` (myevents or a subscription). */
+  private receives(name: string): boolean {
+    return (this.myeventsOn && MYEVENTS_TYPES.has(name)) || this.wire.hasType(name);
   }
 }
