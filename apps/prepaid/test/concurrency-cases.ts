@@ -12,6 +12,8 @@ export function defineConcurrencyTest(mode: StorageMode): void {
         ringCheckMs: 200,
         opTimeoutMs: 10_000,
         accounts: [{ account: 'shared', intervalDuration: 0.25, credit: CREDIT }],
+        // 100 calls at once: far above FreeSWITCH's default of 30 new sessions a second.
+        simulator: { sessionsPerSecond: Infinity },
       });
       t.after(() => h.stop());
       // Every call would talk for 30 s: together they want far more than the credit, so the credit

@@ -18,7 +18,7 @@ import type { AddressInfo } from 'node:net';
 import PouchDB from 'pouchdb';
 import memoryAdapter from 'pouchdb-adapter-memory';
 import expressPouchdb from 'express-pouchdb';
-import { Simulator } from 'freeswitch-esl/testing';
+import { Simulator, type SimulatorOptions } from 'freeswitch-esl/testing';
 import { PrepaidServer, type CallReport, type PrepaidServerOptions } from '../src/prepaid-server.js';
 import { PrepaidStore, type DocDatabase } from '../src/store.js';
 import { VIEW_CURRENT } from '../src/design.js';
@@ -277,6 +277,8 @@ export interface HarnessOptions {
   ringCheckMs?: number;
   opTimeoutMs?: number;
   server?: Partial<PrepaidServerOptions>;
+  /** Extra simulator options (e.g. `sessionsPerSecond` for more calls a second than FreeSWITCH's 30). */
+  simulator?: SimulatorOptions;
 }
 
 export interface PlaceCallOptions {
@@ -321,7 +323,7 @@ export class Harness {
   }
 
   private async init(): Promise<void> {
-    this.sim = await Simulator.start({ password: 'ClueCon', timeScale: 0.25 });
+    this.sim = await Simulator.start({ password: 'ClueCon', timeScale: 0.25, ...this.options.simulator });
     this.store = await this.openStore();
     for (const a of this.options.accounts ?? []) {
       await this.store.createAccount({ account: a.account, intervalDuration: a.intervalDuration });

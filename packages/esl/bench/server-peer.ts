@@ -88,7 +88,8 @@ async function raw(port: number, count: number): Promise<void> {
 }
 
 async function sim(port: number, calls: number, concurrency: number): Promise<void> {
-  const simulator = await Simulator.start({ playbackMs: 1 });
+  // Call setups per second are what is measured: FreeSWITCH's default limit of 30 a second is lifted.
+  const simulator = await Simulator.start({ playbackMs: 1, sessionsPerSecond: Infinity });
   let started = 0;
   let failed = 0;
   const t0 = performance.now();

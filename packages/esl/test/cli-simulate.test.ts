@@ -81,6 +81,32 @@ describe('fs-esl simulate', () => {
     }
   });
 
+  test('--var NAME=VALUE sets channel variables on every demo call', async () => {
+    const scratch = scratchDir();
+    const seen: Array<Record<string, string | undefined>> = [];
+    let notify: () => void = () => undefined;
+    const server = createServer(async (call: CallSession) => {
+      seen.push({ account: call.variable('ccnq_account'), note: call.variable('note'), empty: call.variable('empty'), mode: call.socketMode });
+      notify();
+      await call.hangup();
+    });
+    const { port } = await server.listen({ host: '127.0.0.1', port: 0 });
+    const args = ['simulate', '--port', '0', '--json', '--outbound', `127.0.0.1:${port}`, '--var', 'ccnq_account=acme', '--var', 'note=a b=c', '--var', 'empty='];
+    const sim = new CliProcess(args, { env: cleanEnv(scratch.dir), cwd: scratch.dir });
+    try {
+      const [line] = await sim.waitFor('stdout', /^\{"type":"call".*\}\n/m);
+      assert.deepEqual(JSON.parse(line!).variables, { ccnq_account: 'acme', note: 'a b=c', empty: '' });
+      while (seen.length < 1) await new Promise<void>((resolve) => (notify = resolve));
+      // An empty value sets nothing (switch_channel_set_variable).
+      assert.deepEqual(seen, [{ account: 'acme', note: 'a b=c', empty: undefined, mode: 'async' }]);
+      assert.equal((await sim.stop('SIGINT')).code, 0);
+    } finally {
+      await sim.stop('SIGKILL');
+      await server.close();
+      scratch.cleanup();
+    }
+  });
+
   test('a port already in use: exit 3 and a hint, no stack trace', async () => {
     const scratch = scratchDir();
     const busy = await Simulator.start({});
@@ -98,7 +124,7 @@ describe('fs-esl simulate', () => {
   test('usage errors in simulate options exit 2', async () => {
     const scratch = scratchDir();
     try {
-      for (const args of [['simulate', '--calls', '2'], ['simulate', '--outbound', 'nowhere'], ['simulate', '--bogus']]) {
+      for (const args of [['simulate', '--calls', '2'], ['simulate', '--outbound', 'nowhere'], ['simulate', '--bogus'], ['simulate', '--var', 'novalue'], ['simulate', '--var', '=x']]) {
         const r = await runCli(args, { env: cleanEnv(scratch.dir), cwd: scratch.dir });
         assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
         assert.equal(hasStackTrace(r.stderr), false);

@@ -84,22 +84,55 @@ test('outbound: the capture sequence (myevents, linger, sendmsg playback, uuid_k
   assert.equal(w.events().some((e) => e.name === 'CHANNEL_DESTROY'), false);
 });
 
-test('outbound: without linger the queued events are dropped and the disconnect notice closes the socket', { timeout: 20_000 }, async (t) => {
-  const { app, sim } = await setup(t);
+/** An outbound session without linger that subscribed with myevents, hung up from outside: what it received. */
+async function hangUpWithoutLinger(t: Parameters<typeof startSim>[0], socketArg: string) {
+  const { app, sim } = await setup(t, socketArg);
   const uuid = await sim.originate({ destination: '7001', direction: 'inbound' });
   const w = await app.accept();
   await w.command('connect');
   await w.command('myevents');
   sim.hangup(uuid);
   const notice = await w.next((f) => f.contentType === 'text/disconnect-notice');
+  await w.waitClosed();
+  return { uuid, notice, events: w.events() };
+}
+
+test('outbound async without linger: the session\'s last events, then the disconnect notice', { timeout: 20_000 }, async (t) => {
+  const { uuid, notice, events } = await hangUpWithoutLinger(t, 'async full');
   assert.deepEqual(notice.headers, [
     ['Content-Type', 'text/disconnect-notice'],
     ['Controlled-Session-UUID', uuid],
     ['Content-Disposition', 'disconnect'],
     ['Content-Length', '67'],
   ]);
-  await w.waitClosed();
-  assert.deepEqual(w.events().map((e) => e.name), []);
+  assert.equal(notice.bodyText, GOODBYE);
+  // What a real FreeSWITCH 1.10.12 sends here, 8 sessions of 8 (after sendmsg hangup or uuid_kill).
+  const seen = events.map((e) => (e.name === 'CHANNEL_EXECUTE_COMPLETE' ? `${e.name}:${e.application}` : e.name));
+  assert.deepEqual(seen, [
+    'CHANNEL_HANGUP', 'CHANNEL_UNPARK', 'CHANNEL_EXECUTE_COMPLETE:socket', 'CHANNEL_STATE', 'CHANNEL_STATE', 'CHANNEL_HANGUP_COMPLETE',
+  ]);
+  const states = events.filter((e) => e.name === 'CHANNEL_STATE').map((e) => e.channelState);
+  assert.deepEqual(states, ['CS_HANGUP', 'CS_REPORTING']);
+  assert.equal(events.find((e) => e.name === 'CHANNEL_HANGUP_COMPLETE')!.get('Hangup-Cause'), 'NORMAL_CLEARING');
+});
+
+test('outbound sync without linger: the disconnect notice right after the hangup', { timeout: 20_000 }, async (t) => {
+  const { notice, events } = await hangUpWithoutLinger(t, '');
+  assert.equal(notice.get('Content-Disposition'), 'disconnect');
+  // The session thread runs this listener: its wind-down waits until the socket is gone.
+  assert.deepEqual(events.map((e) => e.name), ['CHANNEL_HANGUP']);
+});
+
+test('outbound async: myevents sent along with connect gets the channel\'s CHANNEL_PARK', { timeout: 20_000 }, async (t) => {
+  const { app, sim } = await setup(t);
+  const uuid = await sim.originate({ destination: '7001', direction: 'inbound' });
+  const w = await app.accept();
+  w.send('connect\n\nmyevents\n\n');
+  await w.reply();
+  assert.equal((await w.reply()).get('Reply-Text'), '+OK Events Enabled');
+  const park = await w.event();
+  assert.equal(park.name, 'CHANNEL_PARK');
+  assert.equal(park.uniqueId, uuid);
 });
 
 test('outbound: first command must be connect, otherwise its reply is never sent', { timeout: 20_000 }, async (t) => {

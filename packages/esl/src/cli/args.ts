@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { LOG_LEVEL_NAMES } from '../protocol/log-levels.js';
 
 /** A mistake on the command line or in the settings: reported in one line, exit code USAGE. */
 export class UsageError extends Error {
@@ -8,8 +9,8 @@ export class UsageError extends Error {
   }
 }
 
-/** FreeSWITCH log levels by number (switch_log_level_t); the `log` command takes either form. */
-export const LOG_LEVELS = ['console', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug'] as const;
+/** FreeSWITCH log levels by number, lower case as typed (the `log` command takes either form). */
+export const LOG_LEVELS: readonly string[] = LOG_LEVEL_NAMES.map((name) => name.toLowerCase());
 
 /** Output format of events and logs: human text or one JSON object per line. */
 export type OutputFormat = 'plain' | 'json';
@@ -59,6 +60,8 @@ export interface SimulateArgs {
   destination: string;
   answerAfter?: number;
   hangupAfter?: number;
+  /** Channel variables of every demo call (`--var name=value`, repeatable). */
+  variables: Record<string, string>;
   json: boolean;
   color?: boolean;
   config?: string;
@@ -108,6 +111,7 @@ const simulateOptions = {
   destination: { type: 'string' },
   'answer-after': { type: 'string' },
   'hangup-after': { type: 'string' },
+  var: { type: 'string', multiple: true },
   json: { type: 'boolean' },
   color: { type: 'boolean' },
   'no-color': { type: 'boolean' },
@@ -210,6 +214,7 @@ function parseSimulateArgs(args: string[]): CliArgs {
     calls: 0,
     interval: 1000,
     destination: values.destination ?? '9999',
+    variables: parseVariables(values.var ?? []),
     json: values.json ?? false,
   };
   if (values.password !== undefined) out.password = values.password;
@@ -228,6 +233,18 @@ function parseSimulateArgs(args: string[]): CliArgs {
   if (values['no-color']) out.color = false;
   if (values.config !== undefined) out.config = nonEmpty('-c/--config', values.config);
   if (values.profile !== undefined) out.profile = nonEmpty('--profile', values.profile);
+  return out;
+}
+
+/** `--var name=value` pairs; the value may be empty or hold `=`, the name may not be empty. */
+function parseVariables(pairs: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    const name = eq === -1 ? '' : pair.slice(0, eq).trim();
+    if (name === '') throw new UsageError(`--var needs NAME=VALUE, not ${JSON.stringify(pair)}`);
+    out[name] = pair.slice(eq + 1);
+  }
   return out;
 }
 
@@ -281,7 +298,7 @@ export function parseHostPort(what: string, value: string): { host: string; port
 export function parseLogLevel(value: string | number, what = 'log level'): number {
   const text = String(value).trim().toLowerCase();
   if (/^[0-7]$/.test(text)) return Number(text);
-  const i = (LOG_LEVELS as readonly string[]).indexOf(text === 'error' ? 'err' : text === 'warn' ? 'warning' : text);
+  const i = LOG_LEVELS.indexOf(text === 'error' ? 'err' : text === 'warn' ? 'warning' : text);
   if (i === -1) {
     throw new UsageError(`${what} must be 0-7 or one of ${LOG_LEVELS.join(', ')}, not ${JSON.stringify(String(value))}`);
   }

@@ -77,6 +77,7 @@ Options:
       --destination NUMBER     destination number of the demo calls (default 9999)
       --answer-after MS        answer each demo call after MS milliseconds
       --hangup-after MS        hang each demo call up after MS milliseconds
+      --var NAME=VALUE         set this channel variable on each demo call (repeatable)
       --json                   print status as JSON lines (the first one has host and port)
   -h, --help                   this help
 

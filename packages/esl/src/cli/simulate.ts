@@ -3,13 +3,23 @@ import type { SimulateArgs } from './args.js';
 import { resolveSettings } from './config.js';
 import { describeError, ExitCode, systemErrorCode } from './exit-codes.js';
 import { makeColors, shouldUseColor } from './format.js';
-import type { RunIO } from './run.js';
+
+/** What `fs-esl simulate` uses of the command line's environment (a part of RunIO). */
+export interface SimulateIO {
+  env: Readonly<Record<string, string | undefined>>;
+  cwd: string;
+  home: string;
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  /** Aborted on SIGINT/SIGTERM: the simulator stops. */
+  signal: AbortSignal;
+}
 
 /**
  * `fs-esl simulate`: runs the FreeSWITCH simulator until interrupted, prints how to connect, and
  * optionally places demo calls whose dialplan hands them to an outbound-socket server.
  */
-export async function runSimulate(args: SimulateArgs, io: RunIO): Promise<number> {
+export async function runSimulate(args: SimulateArgs, io: SimulateIO): Promise<number> {
   // The password follows the client's settings (flag > env > config > ClueCon) so that a bare
   // `fs-esl` in another terminal, reading the same settings, gets in.
   const settings = resolveSettings(
@@ -67,11 +77,12 @@ export async function runSimulate(args: SimulateArgs, io: RunIO): Promise<number
         const uuid = await sim.originate({
           destination: args.destination,
           socket: `${target} async full`,
+          variables: args.variables,
           ...(args.answerAfter !== undefined ? { answerAfterMs: args.answerAfter } : {}),
           ...(args.hangupAfter !== undefined ? { hangupAfterMs: args.hangupAfter } : {}),
         });
         say(`call ${i}/${args.calls}: ${uuid} to ${args.destination}, handed to the outbound server at ${target}`, {
-          type: 'call', n: i, of: args.calls, uuid, destination: args.destination, outbound: target,
+          type: 'call', n: i, of: args.calls, uuid, destination: args.destination, outbound: target, variables: args.variables,
         });
       } catch (e) {
         const d = describeError(e, target);

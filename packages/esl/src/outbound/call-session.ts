@@ -462,13 +462,14 @@ export class CallSession extends CommandLayer<CallSessionEventMap> {
 
   /**
    * Hangs the channel up (sendmsg `call-command: hangup`, default cause NORMAL_CLEARING).
-   * Resolves once FreeSWITCH accepted it; a channel already down resolves at once.
+   * Resolves with the Reply-Text once FreeSWITCH accepted it, as the client's hangup does; a
+   * channel already down resolves at once with '' (nothing is sent).
    */
-  async hangup(cause?: string, options?: CommandOptions): Promise<void> {
-    if (this.hungUpFlag || this.state === 'ending' || this.state === 'ended' || this.conn.closed) return;
+  async hangup(cause?: string, options?: CommandOptions): Promise<string> {
+    if (this.hungUpFlag || this.state === 'ending' || this.state === 'ended' || this.conn.closed) return '';
     this.hangupRequested = true;
     try {
-      await this.hangupOn(undefined, cause, options);
+      return await this.hangupOn(undefined, cause, options);
     } catch (err) {
       this.hangupRequested = false;
       throw err;

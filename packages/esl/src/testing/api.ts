@@ -1,289 +1,122 @@
-import { CHANNEL_COLUMNS, type Channel, type ChannelColumn, type CoreDb, coreDb } from './channel.js';
+/** The api commands the simulator answers (mod_commands and friends), and what they need from the switch. */
+import { LOG_LEVEL_NAMES, logLevelFromText } from '../protocol/log-levels.js';
+import { serializeEventJson, serializeEventPlain, serializeEventXml } from '../protocol/event-serializer.js';
 import { parseCause } from './causes.js';
-import { newUuid } from './events.js';
-import type { Simulator } from './simulator.js';
+import type { Channel } from './channel.js';
+import type { CoreDb } from './core-db.js';
+import { type Engine, isTrue } from './engine.js';
+import { type EventFactory, SITES, type SimEvent, newUuid } from './events.js';
+import { expandVariables } from './expand.js';
+import type { LogMeta } from './log.js';
+import type { ResolvedOptions } from './options.js';
+import { type InterfaceRow, show } from './show.js';
+import { separateString } from './strings.js';
+import type { TimerSet } from './timers.js';
+
+/** What the api commands need from the switch (implemented by Simulator). */
+export interface ApiHost {
+  readonly options: ResolvedOptions;
+  readonly factory: EventFactory;
+  readonly timers: TimerSet;
+  readonly engine: Engine;
+  /** The core's global variables (global_getvar / global_setvar, `$${var}`). */
+  readonly globalVars: Map<string, string>;
+  readonly db: CoreDb;
+  readonly channelCount: number;
+  readonly uptimeMs: number;
+  readonly sessionsSinceStartup: number;
+  readonly peakSessions: number;
+  /** The names of the api commands that answer now (built in and registered). */
+  apiNames(): string[];
+  /** The channel with this uuid, if any (even one being destroyed). */
+  channel(uuid: string): Channel | undefined;
+  liveChannels(): Channel[];
+  fireEvent(name: string, headers: Record<string, string>, body?: string, subclass?: string): SimEvent;
+  log(level: number | string, text: string, meta?: LogMeta): void;
+  sendDtmf(uuid: string, digits: string): boolean;
+  uuidBridge(a: Channel, b: Channel): Channel | undefined;
+  runBackgroundJob(jobUuid: string, cmd: string, arg: string | undefined, ownerUuid: string | undefined): void;
+}
 
 /**
  * An api command: gets the argument text (undefined when none was given) and returns its output.
  * Return `undefined` to answer like an unknown command (`-ERR <cmd> Command not found!`).
+ * `session` is the channel of the outbound socket that sent the command, if any.
  */
 export type ApiHandler = (
   arg: string | undefined,
-  context: { sim: Simulator; session: Channel | undefined },
+  context: { sim: ApiHost; session: Channel | undefined },
 ) => string | undefined | Promise<string | undefined>;
 
-/** Splits on spaces, keeping single-quoted parts (and `{…}` blocks) together. */
-export function splitArgs(text: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let quote = false;
-  let depth = 0;
-  for (const ch of text) {
-    if (ch === "'") quote = !quote;
-    else if (ch === '{' && !quote) depth++;
-    else if (ch === '}' && !quote && depth > 0) depth--;
-    if (ch === ' ' && !quote && depth === 0) {
-      if (cur !== '') out.push(cur);
-      cur = '';
-    } else cur += ch;
-  }
-  if (cur !== '') out.push(cur);
-  return out;
-}
+/**
+ * The interfaces table rows of the api commands the simulator has (SWITCH_ADD_API in
+ * mod_commands.c v1.10.12, `console` in mod_console.c): description, syntax, module. `show api`
+ * and `help` list the registered commands found here; like FreeSWITCH's `description != ''`,
+ * a command registered with registerApi and absent here is not listed.
+ */
+const API_INTERFACES: Record<string, Omit<InterfaceRow, 'name'>> = {
+  bgapi: { description: 'Execute an api command in a thread', syntax: '<command>[ <arg>]', module: 'mod_commands' },
+  console: {
+    description: 'Console', module: 'mod_console',
+    syntax: 'loglevel [level]|colorize [on|toggle|off]|uuid [on|toggle|off]|json [on|toggle|off]',
+  },
+  echo: { description: 'Echo', syntax: '<data>', module: 'mod_commands' },
+  eval: { description: 'eval (noop)', syntax: '[uuid:<uuid> ]<expression>', module: 'mod_commands' },
+  global_getvar: { description: 'Get global var', syntax: '<var>', module: 'mod_commands' },
+  global_setvar: { description: 'Set global var', syntax: '<var>=<value> [=<value2>]', module: 'mod_commands' },
+  help: { description: 'Show help for all the api commands', syntax: '', module: 'mod_commands' },
+  hostname: { description: 'Return the system hostname', syntax: '', module: 'mod_commands' },
+  hupall: { description: 'hupall', syntax: '<cause> [<var> <value>] [<var2> <value2>]', module: 'mod_commands' },
+  msleep: { description: 'Sleep N milliseconds', syntax: '<milliseconds>', module: 'mod_commands' },
+  originate: {
+    description: 'Originate a call', module: 'mod_commands',
+    syntax: '<call url> <exten>|&<application_name>(<app_args>) [<dialplan>] [<context>] [<cid_name>] [<cid_num>] [<timeout_sec>]',
+  },
+  reloadxml: { description: 'Reload XML', syntax: '', module: 'mod_commands' },
+  sched_del: { description: 'Delete a scheduled task', syntax: '<task_id>|<group_id>', module: 'mod_commands' },
+  sched_hangup: { description: 'Schedule a running call to hangup', syntax: '[+]<time> <uuid> [<cause>]', module: 'mod_commands' },
+  show: {
+    description: 'Show various reports', module: 'mod_commands',
+    syntax: 'codec|endpoint|application|api|dialplan|file|timer|calls [count]|channels [count|like <match string>]|calls|detailed_calls|bridged_calls|detailed_bridged_calls|aliases|complete|chat|management|modules|nat_map|say|interfaces|interface_types|tasks|limits|status',
+  },
+  status: { description: 'Show current status', syntax: '', module: 'mod_commands' },
+  switchname: { description: 'Return the switch name', syntax: '', module: 'mod_commands' },
+  uptime: { description: 'Show uptime', syntax: '[us|ms|s|m|h|d|microseconds|milliseconds|seconds|minutes|hours|days]', module: 'mod_commands' },
+  uuid_answer: { description: 'answer', syntax: '<uuid>', module: 'mod_commands' },
+  uuid_break: { description: 'Break out of media sent to channel', syntax: '<uuid> [all]', module: 'mod_commands' },
+  uuid_bridge: { description: 'Bridge call legs', syntax: '', module: 'mod_commands' },
+  uuid_dump: { description: 'Dump session vars', syntax: '<uuid> [format]', module: 'mod_commands' },
+  uuid_exists: { description: 'Check if a uuid exists', syntax: '<uuid>', module: 'mod_commands' },
+  uuid_getvar: { description: 'Get a variable from a channel', syntax: '<uuid> <var>', module: 'mod_commands' },
+  uuid_kill: { description: 'Kill channel', syntax: '<uuid> [cause]', module: 'mod_commands' },
+  uuid_pre_answer: { description: 'pre_answer', syntax: '<uuid>', module: 'mod_commands' },
+  uuid_send_dtmf: { description: 'Send dtmf digits', syntax: '<uuid> <dtmf_data>', module: 'mod_commands' },
+  uuid_setvar: { description: 'Set a variable', syntax: '<uuid> <var> [value]', module: 'mod_commands' },
+  uuid_transfer: { description: 'Transfer a session', syntax: '<uuid> [-bleg|-both] <dest-exten> [<dialplan>] [<context>]', module: 'mod_commands' },
+  version: { description: 'Version', syntax: '[short]', module: 'mod_commands' },
+};
 
-/** unescape_char (switch_utils.c:2617): the letters a backslash turns into a control character or space. */
-const UNESCAPED: Record<string, string> = { n: '\n', r: '\r', t: '\t', s: ' ' };
-
-/** cleanup_separated_string (switch_utils.c:2687): drops leading spaces, quotes and trailing spaces; resolves backslash escapes. */
-function cleanupPart(part: string, delim: string | undefined): string {
-  let i = 0;
-  while (part[i] === ' ') i++;
-  let out = '';
-  let keep = -1;
-  let quoted = false;
-  for (; i < part.length; i++) {
-    const c = part[i]!;
-    if (c === '\\' && i + 1 < part.length) {
-      const e = part[i + 1]!;
-      const plain = e === "'" || e === '"' || e === delim || e === '\\';
-      if (plain || UNESCAPED[e] !== undefined) {
-        i++;
-        out += plain ? e : UNESCAPED[e];
-        keep = out.length;
-        continue;
-      }
-    }
-    if (c === "'" && (quoted || part.includes("'", i + 1))) {
-      quoted = !quoted;
-      if (quoted) keep = out.length;
-    } else {
-      out += c;
-      if (c !== ' ' || quoted) keep = out.length;
-    }
-  }
-  return keep === -1 ? out : out.slice(0, keep);
+/** The interfaces rows of the commands that answer now, by name (SQLite's `order by name`). */
+function apiInterfaces(sim: ApiHost): InterfaceRow[] {
+  return sim
+    .apiNames()
+    .filter((name) => API_INTERFACES[name] !== undefined)
+    .sort()
+    .map((name) => ({ name, ...API_INTERFACES[name]! }));
 }
 
 /**
- * switch_separate_string (switch_utils.c:2855) into at most `max` parts, the last one taking the
- * rest: runs of spaces split, single quotes group, a backslash escapes; a leading `^^<c>` makes <c>
- * the separator instead of the space. show_function splits its argument this way, so
- * `as delim \t` and `^^:channels:as:json` work as on FreeSWITCH.
+ * The CHANNEL_DATA event uuid_dump and eval build: switch_event_create gives it the standard
+ * headers (and takes an Event-Sequence number), switch_channel_event_set_data the channel's data.
+ * It is never fired.
  */
-function separateString(text: string, max: number): string[] {
-  let delim = ' ';
-  let buf = text;
-  if (buf.startsWith('^^') && buf.length >= 4) {
-    delim = buf[2]!;
-    buf = buf.slice(3);
+function channelDataEvent(sim: ApiHost, ch: Channel | undefined, site: { file: string; func: string; line: number }): SimEvent {
+  const ev = sim.factory.create('CHANNEL_DATA', site);
+  if (ch) {
+    ch.addBasicData(ev);
+    ch.addExtendedData(ev);
   }
-  const starts: number[] = [];
-  const ends: number[] = [];
-  let i = 0;
-  let quoted = false;
-  let state: 'start' | 'skip' | 'find' | 'trail' = 'start';
-  while (i < buf.length && starts.length < max) {
-    const c = buf[i]!;
-    if (state === 'start') {
-      starts.push(i);
-      ends.push(buf.length);
-      state = delim === ' ' ? 'skip' : 'find';
-    } else if (state === 'skip') {
-      if (c === ' ') i++;
-      else state = 'find';
-    } else if (state === 'find') {
-      if (c === '\\') i++;
-      else if (c === "'" && (delim === ' ' || quoted || buf.includes("'", i + 1))) quoted = !quoted;
-      else if (c === delim && !quoted) {
-        ends[ends.length - 1] = i;
-        state = delim === ' ' ? 'trail' : 'start';
-      }
-      i++;
-    } else if (c === ' ') i++;
-    else state = 'start';
-  }
-  return starts.map((s, k) => cleanupPart(buf.slice(s, ends[k]), delim === ' ' ? undefined : delim));
-}
-
-/** A result set as the core db returns it: NULL is undefined. */
-interface Table {
-  columns: readonly string[];
-  rows: Array<Array<string | undefined>>;
-}
-
-/** The columns of the basic_calls view's a.* and b.* parts (switch_core_sqldb.c:3078 basic_calls_sql). */
-const BASIC_A: readonly ChannelColumn[] = [
-  'uuid', 'direction', 'created', 'created_epoch', 'name', 'state', 'cid_name', 'cid_num', 'ip_addr', 'dest', 'presence_id',
-  'presence_data', 'accountcode', 'callstate', 'callee_name', 'callee_num', 'callee_direction', 'call_uuid', 'hostname',
-  'sent_callee_name', 'sent_callee_num',
-];
-const BASIC_B = BASIC_A.filter((c) => c !== 'call_uuid' && c !== 'hostname');
-/** detailed_calls_sql (switch_core_sqldb.c:2995): every column up to sent_callee_num, for both legs. */
-const DETAILED = CHANNEL_COLUMNS.slice(0, CHANNEL_COLUMNS.indexOf('sent_callee_num') + 1);
-
-/**
- * The basic_calls / detailed_calls views: each channel left-joined with the calls row it is the
- * caller of and that call's callee; a channel that is some call's callee has no row of its own.
- * `show calls` orders by call_created_epoch, so unbridged channels (NULL) come first.
- */
-function callsView(db: CoreDb, a: readonly ChannelColumn[], b: readonly ChannelColumn[], orderBy: 'call_created_epoch' | 'created_epoch'): Table {
-  const callees = new Set(db.calls.map((c) => c.calleeUuid));
-  const joined: Array<{ row: Array<string | undefined>; key: number }> = [];
-  for (const ch of db.channels) {
-    const mine = db.calls.filter((c) => c.callerUuid === ch.uuid);
-    if (mine.length === 0 && callees.has(ch.uuid ?? '')) continue;
-    for (const call of mine.length ? mine : [undefined]) {
-      const peer = call ? db.channel(call.calleeUuid) : undefined;
-      const row = [...a.map((c) => ch[c]), ...b.map((c) => peer?.[c]), call?.createdEpoch];
-      const key = orderBy === 'created_epoch' ? ch.created_epoch : call?.createdEpoch;
-      // SQLite sorts NULL first; equal keys keep the scan (rowid) order.
-      joined.push({ row, key: key === undefined ? -Infinity : Number(key) });
-    }
-  }
-  joined.sort((x, y) => x.key - y.key);
-  return { columns: [...a, ...b.map((c) => `b_${c}`), 'call_created_epoch'], rows: joined.map((j) => j.row) };
-}
-
-/** SQLite LIKE: % and _ wildcards, case-insensitive for ASCII letters only. */
-function sqlLike(pattern: string): (value: string | undefined) => boolean {
-  const lowerAscii = (t: string): string => t.replace(/[A-Z]/g, (c) => c.toLowerCase());
-  const body = [...lowerAscii(pattern)]
-    .map((c) => (c === '%' ? '[^]*' : c === '_' ? '.' : c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')))
-    .join('');
-  const re = new RegExp(`^${body}$`, 'su');
-  return (value) => value !== undefined && re.test(lowerAscii(value));
-}
-
-/** `show channels like <match>`: the match against uuid, name, cid_name, cid_num, presence_data and accountcode. */
-function channelsLike(db: CoreDb, match: string): Table {
-  // ' and ; become spaces; without a % the match may be anywhere (mod_commands.c:5835).
-  const cleaned = match.replace(/[';]/g, ' ');
-  const like = sqlLike(cleaned.includes('%') ? cleaned : `%${cleaned}%`);
-  const rows = [...db.channels].filter((r) =>
-    (['uuid', 'name', 'cid_name', 'cid_num', 'presence_data', 'accountcode'] as const).some((c) => like(r[c])),
-  );
-  return { columns: CHANNEL_COLUMNS, rows: rows.map((r) => CHANNEL_COLUMNS.map((c) => r[c])) };
-}
-
-/**
- * switch_xml_ampencode (switch_xml.c:2517) for element text, with the utf-8 encoding that
- * switch_xml_toxml turns on: & < > and CR are escaped, " \n \t are not, every non-ASCII character
- * becomes &#xHEX;, and from `<!` on the text is copied as is.
- */
-function xmlText(text: string): string {
-  let out = '';
-  const chars = [...text];
-  for (let i = 0; i < chars.length; i++) {
-    const c = chars[i]!;
-    if (c === '&') out += '&amp;';
-    else if (c === '<') {
-      if (chars[i + 1] === '!') return out + chars.slice(i).join('');
-      out += '&lt;';
-    } else if (c === '>') out += '&gt;';
-    else if (c === '\r') out += '&#xD;';
-    else {
-      const cp = c.codePointAt(0)!;
-      // A lone surrogate would reach FreeSWITCH as the UTF-8 of U+FFFD.
-      out += cp < 0x80 ? c : `&#x${(cp >= 0xd800 && cp <= 0xdfff ? 0xfffd : cp).toString(16).toUpperCase()};`;
-    }
-  }
-  return out;
-}
-
-/**
- * The output of show_function (mod_commands.c:5690, v1.10.12) for one result set. `count` is a
- * `select count(*)` (only the number is printed); `delim` is the separator of delim/csv.
- */
-function renderShow(as: string, delim: string, table: Table | { count: number }): string {
-  const format = as.toLowerCase();
-  if (format === 'delim' || format === 'csv') {
-    // show_callback (mod_commands.c:5573): the header, the rows, then "\n<N> total.\n".
-    if ('count' in table) return `\n${table.count} total.\n`;
-    let out = '';
-    if (table.rows.length > 0) {
-      out += `${table.columns.join(delim)}\n`;
-      for (const row of table.rows) out += `${row.map((v) => v ?? '').join(delim)}\n`;
-    }
-    return `${out}\n${table.rows.length} total.\n`;
-  }
-  if (format === 'xml') {
-    // show_as_xml_callback (mod_commands.c:5523) makes <result> at the first row: none gives the
-    // fixed "/>" text; a count has one row but adds no children.
-    if ('count' in table) return `<result row_count="${table.count}"></result>\n`;
-    if (table.rows.length === 0) return '<result row_count="0"/>\n';
-    let out = `<result row_count="${table.rows.length}">\n`;
-    table.rows.forEach((row, i) => {
-      out += `  <row row_id="${i + 1}">\n`;
-      table.columns.forEach((col, k) => {
-        const text = xmlText(row[k] ?? '');
-        // switch_xml_toxml_r (switch_xml.c:2623) indents a closing tag that follows a newline.
-        out += `    <${col}>${text}${text.endsWith('\n') ? '    ' : ''}</${col}>\n`;
-      });
-      out += '  </row>\n';
-    });
-    return `${out}</result>\n`;
-  }
-  if (format === 'json') {
-    // cJSON_PrintUnformatted, no newline (JSON.stringify escapes strings as cJSON does); with no
-    // row the text is a literal with a space and a newline (mod_commands.c:5993).
-    if ('count' in table) return `{"row_count":${table.count},"rows":[]}`;
-    if (table.rows.length === 0) return '{"row_count": 0}\n';
-    const rows = table.rows.map((row) => `{${table.columns.map((c, k) => `${JSON.stringify(c)}:${JSON.stringify(row[k] ?? '')}`).join(',')}}`);
-    return `{"row_count":${table.rows.length},"rows":[${rows.join(',')}]}`;
-  }
-  return `-ERR Cannot find format ${as}\n`;
-}
-
-const SHOW_USAGE =
-  '-USAGE: codec|endpoint|application|api|dialplan|file|timer|calls [count]|channels [count|like <match string>]|calls|detailed_calls|bridged_calls|detailed_bridged_calls|aliases|complete|chat|management|modules|nat_map|say|interfaces|interface_types|tasks|limits|status\n';
-
-/**
- * `show` for the core db tables the simulator has: channels [count|like <match>], calls [count],
- * detailed_calls, bridged_calls, detailed_bridged_calls and registrations (always empty), each
- * `as delim <sep>|csv|xml|json`, with show_function's argument quirks (mod_commands.c:5690).
- * Other topics (codec, modules, interfaces…) answer the usage.
- */
-function show(sim: Simulator, arg: string | undefined): string {
-  const argv = arg ? separateString(arg, 6) : [];
-  const eq = (i: number, word: string): boolean => argv[i]?.toLowerCase() === word;
-  const command = argv[0]?.toLowerCase();
-  if (!command) return SHOW_USAGE;
-  let as = argv[2] !== undefined && eq(1, 'as') ? argv[2] : undefined;
-  const db = coreDb(sim);
-  let table: Table | { count: number };
-  // `<table> count [as <format>]`
-  const counted = (n: number): { count: number } => {
-    if (argv[2] !== undefined && argv[3] !== undefined && eq(2, 'as')) as = argv[3];
-    return { count: n };
-  };
-  const calls = (): Table => callsView(db, BASIC_A, BASIC_B, 'call_created_epoch');
-  if (command === 'calls') {
-    table = eq(1, 'count') ? counted(calls().rows.length) : calls();
-  } else if (command === 'registrations') {
-    table = eq(1, 'count') ? counted(0) : { columns: [], rows: [] };
-  } else if (command === 'channels' && eq(1, 'like') && argv[2] !== undefined) {
-    table = channelsLike(db, argv[2]);
-    // The delim separator is still read from argv[3], which is `as` here.
-    if (argv[4] !== undefined && eq(3, 'as')) as = argv[4];
-  } else if (command === 'channels') {
-    table = eq(1, 'count')
-      ? counted(db.channels.size)
-      : { columns: CHANNEL_COLUMNS, rows: [...db.channels].map((r) => CHANNEL_COLUMNS.map((c) => r[c])) };
-  } else if (command === 'detailed_calls' || command === 'detailed_bridged_calls') {
-    table = callsView(db, DETAILED, DETAILED, 'created_epoch');
-  } else if (command === 'bridged_calls') {
-    table = callsView(db, BASIC_A, BASIC_B, 'created_epoch');
-  } else {
-    return SHOW_USAGE;
-  }
-  if (command.endsWith('bridged_calls') && 'rows' in table) {
-    // `where b_uuid is not null`
-    const at = table.columns.indexOf('b_uuid');
-    table = { columns: table.columns, rows: table.rows.filter((r) => r[at] !== undefined) };
-  }
-  // No `as`: the default format with a comma; `as delim|csv` takes the separator from argv[3].
-  if (as === undefined) return renderShow('delim', ',', table);
-  return renderShow(as, argv[3] ?? ',', table);
+  return ev;
 }
 
 function formatDuration(ms: number): string {
@@ -310,18 +143,47 @@ export function defaultApis(): Map<string, ApiHandler> {
 
   apis.set('status', (_arg, { sim }) => {
     const n = sim.channelCount;
+    const sps = sim.options.sessionsPerSecond;
     return (
       `${formatDuration(sim.uptimeMs)}\n` +
       `FreeSWITCH (Version ${sim.options.version}  64bit) is ready\n` +
       `${sim.sessionsSinceStartup} session(s) since startup\n` +
       `${n} session(s) - peak ${sim.peakSessions}, last 5min ${sim.peakSessions} \n` +
-      `0 session(s) per Sec out of max 30, peak ${Math.min(sim.peakSessions, 30)}, last 5min ${Math.min(sim.peakSessions, 30)} \n` +
+      `0 session(s) per Sec out of max ${sps}, peak ${Math.min(sim.peakSessions, sps)}, last 5min ${Math.min(sim.peakSessions, sps)} \n` +
       `1000 session(s) max\nmin idle cpu 0.00/100.00\nCurrent Stack Size/Max 240K/8192K\n`
     );
   });
   apis.set('version', (arg, { sim }) => {
-    if (arg && /short/i.test(arg)) return `${sim.options.version.replace(/-.*$/, '')}\n`;
+    // version_function: "<major>.<minor>.<micro>" when the first word contains "short"; a release's
+    // micro version is "12-release", so the short form keeps the suffix.
+    if (arg && /short/i.test(separateString(arg, 2)[0] ?? '')) return `${sim.options.version}\n`;
     return `FreeSWITCH Version ${sim.options.version}~64bit ( 64bit)\n`;
+  });
+  // hostname_api_function / switchname_api_function: no newline.
+  apis.set('hostname', (_arg, { sim }) => sim.options.hostname);
+  apis.set('switchname', (_arg, { sim }) => sim.options.switchname);
+  apis.set('msleep', async (arg, { sim }) => {
+    // msleep_function: atol of the argument, then switch_yield in the thread that ran the api (an
+    // `api` blocks its connection meanwhile); wall-clock time, not scaled by timeScale.
+    const ms = arg === undefined ? 0 : Number.parseInt(arg.trim(), 10) || 0;
+    if (ms > 0) await sim.timers.sleep(ms);
+    return '+OK';
+  });
+  apis.set('help', (_arg, { sim }) => {
+    // help_function runs `show help`, whose command word is "help" whatever follows: every command
+    // is listed, "name,syntax,description,module" without a title or a total (mod_commands.c show_function).
+    const rows = apiInterfaces(sim);
+    if (rows.length === 0) return '\nValid Commands:\n\n-ERR No such command\n';
+    return `\nValid Commands:\n\n${rows.map((r) => `${r.name},${r.syntax},${r.description},${r.module}\n`).join('')}`;
+  });
+  apis.set('console', consoleApi());
+  apis.set('uuid_dump', (arg, { sim }) => {
+    const argv = arg ? separateString(arg, 2) : [];
+    if (!argv[0]) return '-USAGE: <uuid> [format]\n';
+    const ch = sim.channel(argv[0]);
+    if (!ch || ch.destroyed) return '-ERR No such channel!\n';
+    const ev = channelDataEvent(sim, ch, SITES.uuidDump);
+    return serializeEvent(dumpFormat(argv[1]), ev.headers, ev.body, argv[1]?.toLowerCase() === 'plain');
   });
   apis.set('uptime', (arg, { sim }) => {
     const scales: Record<string, number> = { us: 1, microseconds: 1, ms: 1e3, milliseconds: 1e3, s: 1e6, seconds: 1e6, m: 6e7, minutes: 6e7, h: 3.6e9, hours: 3.6e9, d: 8.64e10, days: 8.64e10 };
@@ -336,12 +198,24 @@ export function defaultApis(): Map<string, ApiHandler> {
     return '+OK [Success]\n';
   });
   apis.set('echo', (arg) => arg ?? '');
-  apis.set('eval', (arg, { session, sim }) => {
-    const text = arg ?? '';
-    if (session) return session.expand(text);
-    return text.replace(/\$\{([^}]+)\}/g, (_, n: string) => sim.globalVars.get(n) ?? '');
+  apis.set('eval', (arg, { sim }) => {
+    // eval_function: `uuid:<uuid> <text>` expands against that channel's CHANNEL_DATA event, plain
+    // text against a bare one (its standard headers); the api's own session is not used. `${name}`
+    // is an event header (Caller-Caller-ID-Number, variable_foo), else a global; `$${name}` a global.
+    let input = arg ?? '';
+    let ch: Channel | undefined;
+    if (input.slice(0, 5).toLowerCase() === 'uuid:') {
+      const sp = input.indexOf(' ', 5);
+      if (sp === -1) return '';
+      ch = sim.channel(input.slice(5, sp));
+      input = input.slice(sp + 1);
+    }
+    if (input === '') return '';
+    const ev = channelDataEvent(sim, ch, SITES.eval);
+    return expandVariables(input, { local: (n) => ev.get(n), global: (n) => sim.globalVars.get(n) });
   });
   apis.set('global_getvar', (arg, { sim }) => {
+    // switch_core_dump_variables: every global, "name=value\n", in the order they were (last) set.
     if (!arg) return [...sim.globalVars].map(([k, v]) => `${k}=${v}\n`).join('');
     return sim.globalVars.get(arg) ?? '';
   });
@@ -349,14 +223,18 @@ export function defaultApis(): Map<string, ApiHandler> {
     const parts = (arg ?? '').split('=');
     if (!parts[0]) return '-USAGE: <var>=<value>\n';
     const value = parts[1];
+    // switch_core_set_variable deletes the old header and adds the new one at the end.
+    sim.globalVars.delete(parts[0]);
     if (value) sim.globalVars.set(parts[0], value);
-    else sim.globalVars.delete(parts[0]);
     return '+OK';
   });
-  apis.set('show', (arg, { sim }) => show(sim, arg));
+  apis.set('show', (arg, { sim }) => show(sim.db, arg, apiInterfaces(sim)));
   apis.set('originate', async (arg, { sim }) => {
     const usage = '-USAGE: <call url> <exten>|&<application_name>(<app_args>) [<dialplan>] [<context>] [<cid_name>] [<cid_num>] [<timeout_sec>]\n';
-    const argv = splitArgs(arg ?? '').map((a) => (a.toLowerCase() === 'undef' ? undefined : a));
+    // originate_function splits with switch_separate_string, whose cleanup_separated_string drops the
+    // quotes and resolves the backslash escapes of every part: `'&socket(… async full)'` and
+    // `&socket(…\\sasync\\sfull)` both name the application `socket` with the argument `… async full`.
+    const argv = (arg ? separateString(arg, 10) : []).map((a) => (a.toLowerCase() === 'undef' ? undefined : a));
     if (argv.length < 2 || argv.length > 7) return usage;
     const [dial, exten, , context, cidName, cidNum, timeout] = argv;
     if (!dial || !exten) return usage;
@@ -476,4 +354,64 @@ export function defaultApis(): Map<string, ApiHandler> {
     return `+OK Job-UUID: ${job}\n`;
   });
   return apis;
+}
+
+/** uuid_dump's formats: xml, json, or the plain serialization (txt by default). */
+function dumpFormat(format: string | undefined): 'xml' | 'json' | 'plain' {
+  const f = format?.toLowerCase();
+  return f === 'xml' || f === 'json' ? f : 'plain';
+}
+
+/**
+ * uuid_dump_function's output: switch_event_xmlize + switch_xml_toxml, switch_event_serialize_json,
+ * or switch_event_serialize with url-encoding, except for the format `plain`, which writes every
+ * value in brackets unencoded (switch_event.c switch_event_serialize, encode false).
+ */
+function serializeEvent(format: 'xml' | 'json' | 'plain', headers: SimEvent['headers'], body: string | undefined, bracketed: boolean): string {
+  if (format === 'xml') return serializeEventXml(headers, body);
+  if (format === 'json') return serializeEventJson(headers, body);
+  if (!bracketed) return serializeEventPlain(headers, body);
+  let out = '';
+  for (const [name, value] of headers) out += `${name}: [${typeof value === 'string' ? value : `ARRAY::${value.join('|:')}`}]\n`;
+  return body ? `${out}Content-Length: ${Buffer.byteLength(body)}\n\n${body}` : `${out}\n`;
+}
+
+/**
+ * mod_console's `console` api (console_api_function, mod_console.c v1.10.12) with the vanilla
+ * console.conf.xml settings: log level INFO, colours on, uuid and json off. Each simulator has
+ * its own settings; they change nothing else here (there is no console).
+ */
+function consoleApi(): ApiHandler {
+  let level = 6;
+  const flags = { colorize: true, uuid: false, json: false };
+  const usage =
+    'USAGE:\n' + '-'.repeat(80) + '\nconsole help\nconsole loglevel [[0-7] | <loglevel_string>]\nconsole uuid [on|off|toggle]\n' +
+    'console json [on|off|toggle]\nconsole colorize [on|off|toggle]\n' + '-'.repeat(80) + '\n';
+  const levelUsage =
+    'USAGE:\n' + '-'.repeat(80) + '\nconsole loglevel [[0-7] | <loglevel_string>]\n\n' +
+    'Set the logging verbosity of the console from 0 (least verbose) to\n7 (debugging), or specify the loglevel as a string:\n\n' +
+    '  0 console\n  1 alert\n  2 crit\n  3 err\n  4 warning\n  5 notice\n  6 info\n  7 debug\n' + '-'.repeat(80) + '\n';
+  const colorizeUsage =
+    'USAGE:\n' + '-'.repeat(80) + '\nconsole colorize [on|off|toggle]\n\nEnable, disable, or toggle console coloring.\n' + '-'.repeat(80) + '\n';
+  return (arg) => {
+    const argv = arg ? separateString(arg, 3) : [];
+    const what = argv[0]?.toLowerCase();
+    const value = argv[1];
+    if (what === 'loglevel') {
+      if (value?.toLowerCase() === 'help') return levelUsage;
+      let next: number | undefined = level;
+      // A leading digit is read with atoi, anything else by name (switch_log_str2level).
+      if (value !== undefined) next = /^\d/.test(value) ? Number.parseInt(value, 10) : logLevelFromText(value);
+      if (next === undefined) return `-ERR Invalid console loglevel (${value ?? ''})!\n\n`;
+      level = next;
+      // switch_log_level2str: DEBUG for anything above it, DISABLE for -1.
+      return `+OK console log level set to ${level < 0 ? 'DISABLE' : LOG_LEVEL_NAMES[Math.min(level, 7)]}\n`;
+    }
+    if (what === 'colorize' || what === 'uuid' || what === 'json') {
+      if (what === 'colorize' && value?.toLowerCase() === 'help') return colorizeUsage;
+      if (value !== undefined) flags[what] = value.toLowerCase() === 'toggle' ? !flags[what] : isTrue(value);
+      return `+OK console ${what === 'colorize' ? 'color' : what} ${flags[what] ? 'enabled' : 'disabled'}\n`;
+    }
+    return usage;
+  };
 }

@@ -2,6 +2,7 @@ import type { Channel } from './channel.js';
 import { parseCause } from './causes.js';
 import type { Engine } from './engine.js';
 import { SITES } from './events.js';
+import { logLevelFromText } from '../protocol/log-levels.js';
 
 /**
  * Simulated media length of a file in ms (before timeScale), or Infinity. tone_stream and
@@ -165,8 +166,8 @@ export function registerDefaultApps(engine: Engine): void {
   });
   engine.register('log', (ch, arg) => {
     const sp = arg.indexOf(' ');
-    const levelName = sp === -1 ? 'DEBUG' : arg.slice(0, sp);
-    const level = LOG_LEVELS[levelName.toUpperCase()] ?? 7;
+    // mod_dptools log_function: switch_log_str2level of the first word; a name it does not know is DEBUG.
+    const level = sp === -1 ? 7 : (logLevelFromText(arg.slice(0, sp)) ?? 7);
     engine.core.log(level, `${sp === -1 ? arg : arg.slice(sp + 1)}\n`, { uuid: ch.uuid, file: 'mod_dptools.c', func: 'log_function', line: 1703 });
   });
   engine.register('info', (ch) => {
@@ -280,6 +281,3 @@ export function registerDefaultApps(engine: Engine): void {
   });
 }
 
-export const LOG_LEVELS: Record<string, number> = {
-  CONSOLE: 0, ALERT: 1, CRIT: 2, ERR: 3, ERROR: 3, WARNING: 4, NOTICE: 5, INFO: 6, DEBUG: 7,
-};

@@ -1,20 +1,12 @@
 import type { Command } from '../protocol/command-reader.js';
 import { q850 } from './causes.js';
-import { type CallSite, SITES, SimEvent, localStamp, newUuid, nowMicros } from './events.js';
-import type { SimCore } from './core.js';
-
-/** Channel states (switch_channel_state_t) with their numbers, as in Channel-State-Number. */
-export const CHANNEL_STATES = {
-  CS_NEW: 0, CS_INIT: 1, CS_ROUTING: 2, CS_SOFT_EXECUTE: 3, CS_EXECUTE: 4, CS_EXCHANGE_MEDIA: 5, CS_PARK: 6,
-  CS_CONSUME_MEDIA: 7, CS_HIBERNATE: 8, CS_RESET: 9, CS_HANGUP: 10, CS_REPORTING: 11, CS_DESTROY: 12, CS_NONE: 13,
-} as const;
-export type ChannelState = keyof typeof CHANNEL_STATES;
-
-/** Call states (switch_channel_callstate_t) with their numbers, as in Channel-Call-State-Number. */
-export const CALL_STATES = {
-  DOWN: 0, DIALING: 1, RINGING: 2, EARLY: 3, ACTIVE: 4, HELD: 5, RING_WAIT: 6, HANGUP: 7, UNHELD: 8,
-} as const;
-export type CallState = keyof typeof CALL_STATES;
+import { type CallSite, type EventFactory, SITES, SimEvent, localStamp, newUuid, nowMicros } from './events.js';
+import type { CoreDb } from './core-db.js';
+import { expandVariables } from './expand.js';
+import type { LogMeta } from './log.js';
+import type { ResolvedOptions } from './options.js';
+import { CALL_STATES, CHANNEL_STATES, type CallState, type ChannelState } from './states.js';
+import type { TimerSet } from './timers.js';
 
 /** Event types that carry `variable_*` headers (switch_channel_event_set_extended_data). */
 const EVENTS_WITH_VARIABLES = new Set([
@@ -24,6 +16,17 @@ const EVENTS_WITH_VARIABLES = new Set([
   'CHANNEL_DESTROY', 'SESSION_HEARTBEAT', 'API', 'RECORD_START', 'RECORD_STOP', 'PLAYBACK_START', 'PLAYBACK_STOP',
   'CALL_UPDATE', 'MEDIA_BUG_START', 'MEDIA_BUG_STOP', 'CHANNEL_HOLD', 'CHANNEL_UNHOLD', 'TEXT', 'CUSTOM',
 ]);
+
+/**
+ * The states whose standard handler switch_core_session_run calls, with the word it logs ("State
+ * EXECUTE", "Standard EXECUTE") and the line of that handler's log (switch_core_state_machine.c).
+ */
+const STANDARD_HANDLERS: Partial<Record<ChannelState, readonly [word: string, line: number]>> = {
+  CS_INIT: ['INIT', 40], CS_ROUTING: ['ROUTING', 230], CS_EXECUTE: ['EXECUTE', 323], CS_EXCHANGE_MEDIA: ['EXCHANGE_MEDIA', 391],
+  CS_SOFT_EXECUTE: ['SOFT_EXECUTE', 397], CS_PARK: ['PARK', 403], CS_CONSUME_MEDIA: ['CONSUME_MEDIA', 411],
+  CS_HIBERNATE: ['HIBERNATE', 417], CS_RESET: ['RESET', 182], CS_HANGUP: ['HANGUP', 59], CS_REPORTING: ['REPORTING', 168],
+  CS_DESTROY: ['DESTROY', 175],
+};
 
 /** The caller profile (switch_caller_profile_t); written with a prefix by switch_caller_profile_event_set_data. */
 export interface CallerProfile {
@@ -97,196 +100,51 @@ export interface ChannelInfo {
   application: string | undefined;
 }
 
-/** Columns of the core db's `channels` table, in order (switch_core_sqldb.c:2853 create_channels_sql, v1.10.12). */
-export const CHANNEL_COLUMNS = [
-  'uuid', 'direction', 'created', 'created_epoch', 'name', 'state', 'cid_name', 'cid_num', 'ip_addr', 'dest',
-  'application', 'application_data', 'dialplan', 'context', 'read_codec', 'read_rate', 'read_bit_rate',
-  'write_codec', 'write_rate', 'write_bit_rate', 'secure', 'hostname', 'presence_id', 'presence_data',
-  'accountcode', 'callstate', 'callee_name', 'callee_num', 'callee_direction', 'call_uuid', 'sent_callee_name',
-  'sent_callee_num', 'initial_cid_name', 'initial_cid_num', 'initial_ip_addr', 'initial_dest',
-  'initial_dialplan', 'initial_context',
-] as const;
-export type ChannelColumn = (typeof CHANNEL_COLUMNS)[number];
-/** A `channels` row; a column no event has written yet is NULL (undefined). */
-export type ChannelRow = Partial<Record<ChannelColumn, string>>;
-/** The `calls` columns the views read (switch_core_sqldb.c:2937 create_calls_sql): one row per CHANNEL_BRIDGE. */
-export interface CallRow {
-  callUuid: string;
-  createdEpoch: string;
-  callerUuid: string;
-  calleeUuid: string;
-}
-
-/** CHANNEL_STATE for these writes nothing (CS_HANGUP only with SWITCH_DEPRECATED_CORE_DB, off by default). */
-const STATES_NOT_STORED = new Set<number>([
-  CHANNEL_STATES.CS_NEW, CHANNEL_STATES.CS_INIT, CHANNEL_STATES.CS_HANGUP, CHANNEL_STATES.CS_REPORTING, CHANNEL_STATES.CS_DESTROY,
-]);
-
-/** The event types core_event_handler writes the channels/calls tables for (switch_core_sqldb.c:2449-2735). */
-const TABLE_EVENTS = new Set([
-  'CHANNEL_CREATE', 'CHANNEL_DESTROY', 'CHANNEL_ANSWER', 'CHANNEL_PROGRESS_MEDIA', 'CODEC', 'CHANNEL_HOLD',
-  'CHANNEL_UNHOLD', 'CHANNEL_EXECUTE', 'CHANNEL_ORIGINATE', 'CALL_UPDATE', 'CHANNEL_CALLSTATE', 'CHANNEL_STATE',
-  'CHANNEL_BRIDGE', 'CHANNEL_UNBRIDGE',
-]);
-
-/** switch_event_get_header_nil: the first value (any case), or ''. */
-const hdr = (ev: SimEvent, name: string): string => ev.get(name) ?? '';
-
 /**
- * The core db's `channels` and `calls` tables, which `show channels|calls|…` read. As in
- * switch_core_sqldb.c:2373 core_event_handler, only events fill them: a column holds what the last
- * event that writes it carried (so call_uuid stays NULL on a loopback B leg, which gets no
- * CHANNEL_ORIGINATE). Real FreeSWITCH applies the SQL 0.1–0.7 s later; here it is immediate.
+ * What channels and applications need from the switch around them (implemented by Simulator).
+ * Declared here, beside its main user, so that no part of the simulator imports the Simulator class.
  */
-export class CoreDb {
-  /** Rows in insertion (rowid) order. */
-  readonly channels = new Set<ChannelRow>();
-  readonly calls: CallRow[] = [];
-  private readonly byUuid = new Map<string, ChannelRow>();
-
-  constructor(private readonly switchname: string) {}
-
-  /** `update channels set … where uuid=…` */
-  private update(uuid: string, cols: ChannelRow): void {
-    const row = this.byUuid.get(uuid);
-    if (row) Object.assign(row, cols);
-  }
-
-  private dropCalls(uuid: string): void {
-    for (let i = this.calls.length - 1; i >= 0; i--) {
-      const c = this.calls[i]!;
-      if (c.callerUuid === uuid || c.calleeUuid === uuid) this.calls.splice(i, 1);
-    }
-  }
-
-  /** core_event_handler's SQL for one event (CHANNEL_UUID, CALL_SECURE and presence-data-cols are not simulated). */
-  apply(ev: SimEvent): void {
-    if (!TABLE_EVENTS.has(ev.name)) return;
-    const uuid = hdr(ev, 'Unique-ID');
-    switch (ev.name) {
-      case 'CHANNEL_CREATE': {
-        const row: ChannelRow = {
-          uuid, direction: hdr(ev, 'Call-Direction'), created: hdr(ev, 'Event-Date-Local'),
-          created_epoch: String(Math.floor(Date.now() / 1000)), name: hdr(ev, 'Channel-Name'),
-          state: hdr(ev, 'Channel-State'), callstate: hdr(ev, 'Channel-Call-State'), dialplan: hdr(ev, 'Caller-Dialplan'),
-          context: hdr(ev, 'Caller-Context'), hostname: this.switchname, initial_cid_name: hdr(ev, 'Caller-Caller-ID-Name'),
-          initial_cid_num: hdr(ev, 'Caller-Caller-ID-Number'), initial_ip_addr: hdr(ev, 'Caller-Network-Addr'),
-          initial_dest: hdr(ev, 'Caller-Destination-Number'), initial_dialplan: hdr(ev, 'Caller-Dialplan'),
-          initial_context: hdr(ev, 'Caller-Context'),
-        };
-        this.channels.add(row);
-        if (!this.byUuid.has(uuid)) this.byUuid.set(uuid, row);
-        return;
-      }
-      case 'CHANNEL_DESTROY': {
-        if (uuid === '') return;
-        const row = this.byUuid.get(uuid);
-        if (row) this.channels.delete(row);
-        this.byUuid.delete(uuid);
-        this.dropCalls(uuid);
-        return;
-      }
-      case 'CHANNEL_ANSWER':
-      case 'CHANNEL_PROGRESS_MEDIA':
-      case 'CODEC':
-        this.update(uuid, {
-          read_codec: hdr(ev, 'Channel-Read-Codec-Name'), read_rate: hdr(ev, 'Channel-Read-Codec-Rate'),
-          read_bit_rate: hdr(ev, 'Channel-Read-Codec-Bit-Rate'), write_codec: hdr(ev, 'Channel-Write-Codec-Name'),
-          write_rate: hdr(ev, 'Channel-Write-Codec-Rate'), write_bit_rate: hdr(ev, 'Channel-Write-Codec-Bit-Rate'),
-        });
-        return;
-      case 'CHANNEL_HOLD':
-      case 'CHANNEL_UNHOLD':
-      case 'CHANNEL_EXECUTE':
-        this.update(uuid, {
-          application: hdr(ev, 'Application'), application_data: hdr(ev, 'Application-Data'),
-          presence_id: hdr(ev, 'Channel-Presence-ID'), presence_data: hdr(ev, 'Channel-Presence-Data'),
-          accountcode: hdr(ev, 'variable_accountcode'),
-        });
-        return;
-      case 'CHANNEL_ORIGINATE':
-        // With CHANNEL_BRIDGE, the only writer of call_uuid (switch_core_sqldb.c:2527).
-        this.update(uuid, {
-          presence_id: hdr(ev, 'Channel-Presence-ID'), presence_data: hdr(ev, 'Channel-Presence-Data'),
-          accountcode: hdr(ev, 'variable_accountcode'), call_uuid: hdr(ev, 'Channel-Call-UUID'),
-        });
-        return;
-      case 'CALL_UPDATE':
-        // The only writer of callee_direction: RECV on a loopback A leg once its B leg answers (switch_core_sqldb.c:2552).
-        this.update(uuid, {
-          callee_name: hdr(ev, 'Caller-Callee-ID-Name'), callee_num: hdr(ev, 'Caller-Callee-ID-Number'),
-          sent_callee_name: hdr(ev, 'Sent-Callee-ID-Name'), sent_callee_num: hdr(ev, 'Sent-Callee-ID-Number'),
-          callee_direction: hdr(ev, 'Direction'), cid_name: hdr(ev, 'Caller-Caller-ID-Name'),
-          cid_num: hdr(ev, 'Caller-Caller-ID-Number'),
-        });
-        return;
-      case 'CHANNEL_CALLSTATE': {
-        // DOWN and HANGUP are not stored (switch_core_sqldb.c:2567).
-        const n = Number.parseInt(hdr(ev, 'Channel-Call-State-Number'), 10) || 0;
-        if (n !== CALL_STATES.DOWN && n !== CALL_STATES.HANGUP) this.update(uuid, { callstate: hdr(ev, 'Channel-Call-State') });
-        return;
-      }
-      case 'CHANNEL_STATE': {
-        // A missing number counts as CS_DESTROY; only CS_ROUTING rewrites the caller columns (switch_core_sqldb.c:2592).
-        const text = hdr(ev, 'Channel-State-Number');
-        const n = text === '' ? CHANNEL_STATES.CS_DESTROY : Number.parseInt(text, 10) || 0;
-        if (STATES_NOT_STORED.has(n)) return;
-        if (n !== CHANNEL_STATES.CS_ROUTING) {
-          this.update(uuid, { state: hdr(ev, 'Channel-State') });
-          return;
-        }
-        this.update(uuid, {
-          state: hdr(ev, 'Channel-State'), cid_name: hdr(ev, 'Caller-Caller-ID-Name'), cid_num: hdr(ev, 'Caller-Caller-ID-Number'),
-          callee_name: hdr(ev, 'Caller-Callee-ID-Name'), callee_num: hdr(ev, 'Caller-Callee-ID-Number'),
-          sent_callee_name: hdr(ev, 'Sent-Callee-ID-Name'), sent_callee_num: hdr(ev, 'Sent-Callee-ID-Number'),
-          ip_addr: hdr(ev, 'Caller-Network-Addr'), dest: hdr(ev, 'Caller-Destination-Number'), dialplan: hdr(ev, 'Caller-Dialplan'),
-          context: hdr(ev, 'Caller-Context'), presence_id: hdr(ev, 'Channel-Presence-ID'),
-          presence_data: hdr(ev, 'Channel-Presence-Data'), accountcode: hdr(ev, 'variable_accountcode'),
-        });
-        return;
-      }
-      case 'CHANNEL_BRIDGE': {
-        let a = hdr(ev, 'Bridge-A-Unique-ID');
-        let b = hdr(ev, 'Bridge-B-Unique-ID');
-        if (a === '' || b === '') {
-          a = hdr(ev, 'Caller-Unique-ID');
-          b = hdr(ev, 'Other-Leg-Unique-ID');
-        }
-        // Both legs take the A leg's call uuid, and a calls row joins them (switch_core_sqldb.c:2687).
-        const callUuid = hdr(ev, 'Channel-Call-UUID');
-        this.update(a, { call_uuid: callUuid });
-        this.update(b, { call_uuid: callUuid });
-        this.calls.push({ callUuid, createdEpoch: String(Math.floor(Date.now() / 1000)), callerUuid: a, calleeUuid: b });
-        return;
-      }
-      case 'CHANNEL_UNBRIDGE': {
-        // Each leg gets its own uuid back as call_uuid (switch_core_sqldb.c:2721).
-        const callUuid = hdr(ev, 'Channel-Call-UUID');
-        for (const row of this.channels) if (row.call_uuid === callUuid) row.call_uuid = row.uuid;
-        this.dropCalls(hdr(ev, 'Caller-Unique-ID'));
-        return;
-      }
-      default:
-        return;
-    }
-  }
-
-  /** The `channels` row of a uuid. */
-  channel(uuid: string): ChannelRow | undefined {
-    return this.byUuid.get(uuid);
-  }
-}
-
-const coreDbs = new WeakMap<SimCore, CoreDb>();
-
-/** The core db of a simulator (created on first use: its first channel, or a `show`). */
-export function coreDb(core: SimCore): CoreDb {
-  let db = coreDbs.get(core);
-  if (!db) {
-    db = new CoreDb(core.options.switchname);
-    coreDbs.set(core, db);
-  }
-  return db;
+export interface SimCore {
+  readonly options: ResolvedOptions;
+  readonly factory: EventFactory;
+  readonly timers: TimerSet;
+  readonly globalVars: Map<string, string>;
+  /** The core db that `show` reads; every channel event goes through it. */
+  readonly db: CoreDb;
+  readonly stopped: boolean;
+  /** Per-channel callbacks run when scripted DTMF arrives (digit collectors, prompts). */
+  readonly dtmfListeners: Map<Channel, () => void>;
+  /** Delivers an event to every subscribed connection and to `on('event')` listeners. */
+  fire(event: SimEvent): void;
+  nextSessionId(): number;
+  /** switch_core_session_count: sessions that exist now. */
+  liveSessionCount(): number;
+  /** switch_core_session_id() - 1: sessions created since startup. */
+  sessionsCreated(): number;
+  /**
+   * Takes one new session from the sessions-per-second budget; false (and a "Throttle Error!"
+   * line) when it is used up and the session must not be created.
+   */
+  takeSession(): boolean;
+  /** Registers a new channel (uuid lookup, `channels`). */
+  channelCreated(ch: Channel): void;
+  /** The channel with this uuid, if any (even one being destroyed). */
+  channel(uuid: string): Channel | undefined;
+  /** Ties the two legs of a loopback call: answer and hangup cross over. */
+  linkLoopback(a: Channel, b: Channel): void;
+  /** The other leg of a loopback pair, if any. */
+  loopbackPeer(ch: Channel): Channel | undefined;
+  channelAnswered(ch: Channel): void;
+  /** A channel is being pre-answered (before its own CHANNEL_PROGRESS_MEDIA). */
+  channelPreAnswered(ch: Channel): void;
+  channelHungUp(ch: Channel): void;
+  /** The channel fired CHANNEL_HANGUP_COMPLETE; only its destruction is left. */
+  channelReported(ch: Channel): void;
+  channelDestroyed(ch: Channel): void;
+  /** Runs one sendmsg on a channel (switch_ivr_parse_event); `queued` for messages taken from the private queue. */
+  runMessage(ch: Channel, msg: PrivateMessage, queued: boolean): Promise<void>;
+  /** Emits a log line to `log` subscribers. */
+  log(level: number, text: string, meta?: LogMeta): void;
 }
 
 /**
@@ -348,6 +206,8 @@ export class Channel {
    * FreeSWITCH (like the 0.5 s loop rule) use it, so they hold however loaded the test machine is.
    */
   simulatedMs = 0;
+  /** Set once CHANNEL_HANGUP_COMPLETE has fired (the end of CS_REPORTING). */
+  reported = false;
   /** Set while the channel is being destroyed / gone. */
   destroyed = false;
   /** Resolves when the channel is destroyed. */
@@ -390,7 +250,8 @@ export class Channel {
       resurrected: 0, bridged: 0, lastHold: 0, holdAccum: 0,
     };
     this.sessionId = core.nextSessionId();
-    this.db = coreDb(core);
+    this.logNotice(`New Channel ${this.name} [${this.uuid}]\n`, 'switch_channel.c', 'switch_channel_set_name', 1142, false);
+    this.db = core.db;
     this.gone = new Promise((resolve) => (this.resolveGone = resolve));
   }
 
@@ -404,8 +265,24 @@ export class Channel {
     if (v !== '') this.variables.set(name, v);
   }
 
+  /**
+   * switch_channel_get_variable (switch_channel.c switch_channel_get_variable_dup): the channel's
+   * variables, then a field of the caller profile by name (`aleg_`/`bleg_` for the originator's or
+   * originatee's profile), then the core's global variables.
+   */
   getVar(name: string): string | undefined {
-    return this.variables.get(name);
+    const own = this.variables.get(name);
+    if (own !== undefined) return own;
+    let field = name;
+    let profile: CallerProfile | undefined = this.profile;
+    let times: ChannelTimes | undefined = this.times;
+    const leg = name.startsWith('aleg_') ? 'originator' : name.startsWith('bleg_') ? 'originatee' : undefined;
+    if (leg) {
+      field = name.slice(5);
+      profile = this.otherLeg?.type === leg ? this.otherLeg.profile : undefined;
+      times = undefined;
+    }
+    return (profile && profileField(profile, times, field)) ?? this.core.globalVars.get(field);
   }
 
   /** Sets the variables every new session gets (switch_core_session_request_uuid and friends). */
@@ -447,10 +324,9 @@ export class Channel {
     this.setVar('write_rate', '8000');
   }
 
-  /** ${var} expansion of application arguments (switch_channel_expand_variables, simple form). */
+  /** switch_channel_expand_variables: `${var}` from {@link getVar}, `$${var}` from the globals. */
   expand(text: string): string {
-    if (!text.includes('${')) return text;
-    return text.replace(/\$\{([^}]+)\}/g, (_, name: string) => this.variables.get(name) ?? this.core.globalVars.get(name) ?? '');
+    return expandVariables(text, { local: (n) => this.getVar(n), global: (n) => this.core.globalVars.get(n) });
   }
 
   // ---------------------------------------------------------------- status
@@ -609,8 +485,33 @@ export class Channel {
   /** switch_channel_perform_set_running_state: CHANNEL_STATE fires on every running-state change. */
   setRunningState(state: ChannelState): void {
     this.state = state;
+    this.logDebug(
+      `(${this.name}) Running State Change ${state} (Cur ${this.core.liveSessionCount()} Tot ${this.core.sessionsCreated()})\n`,
+      'switch_channel.c', 'switch_channel_perform_set_running_state', 2386, true,
+    );
     this.runningState = state;
     this.fire('CHANNEL_STATE', SITES.state);
+    // switch_core_session_run's STATE_MACRO, then the standard state handler (switch_core_state_machine.c).
+    const handler = STANDARD_HANDLERS[state];
+    if (handler) {
+      const [word, line] = handler;
+      this.logDebug(`(${this.name}) State ${word}\n`, 'switch_core_state_machine.c', 'switch_core_session_run', 427);
+      const cause = state === 'CS_HANGUP' || state === 'CS_REPORTING' ? `, cause: ${this.hangupCause ?? 'NONE'}` : '';
+      this.logDebug(`${this.name} Standard ${word}${cause}\n`, 'switch_core_state_machine.c', `switch_core_standard_on_${word.toLowerCase()}`, line);
+    }
+  }
+
+  /**
+   * A DEBUG line of this session, as the core logs them (SWITCH_CHANNEL_SESSION_LOG: Text-Channel 3;
+   * `idLog`: SWITCH_CHANNEL_ID_LOG, Text-Channel 0). Log-File/-Func/-Line name the function that
+   * logs, where FreeSWITCH passes its caller's for the switch_channel.c ones.
+   */
+  private logDebug(text: string, file: string, func: string, line: number, idLog = false): void {
+    this.core.log(7, text, { uuid: this.uuid, file, func, line, idLog });
+  }
+
+  private logNotice(text: string, file: string, func: string, line: number, idLog = true): void {
+    this.core.log(5, text, { uuid: this.uuid, file, func, line, idLog });
   }
 
   /** switch_channel_perform_set_callstate: CHANNEL_CALLSTATE with the previous state first. */
@@ -618,6 +519,7 @@ export class Channel {
     if (this.callState === state) return;
     const original = this.callState;
     this.callState = state;
+    this.logDebug(`(${this.name}) Callstate Change ${original} -> ${state}\n`, 'switch_channel.c', 'switch_channel_perform_set_callstate', 296, true);
     this.fire('CHANNEL_CALLSTATE', SITES.callstate, {
       before: [
         ['Original-Channel-Call-State', original],
@@ -632,6 +534,7 @@ export class Channel {
   markRinging(): void {
     if (!this.ready || this.answered || this.early || this.times.progress) return;
     this.times.progress = nowMicros();
+    this.logNotice(`Ring-Ready ${this.name}!\n`, 'switch_channel.c', 'switch_channel_perform_mark_ring_ready_value', 3482);
     this.fire('CHANNEL_PROGRESS', SITES.ringReady);
     this.setCallState('RINGING');
   }
@@ -645,6 +548,7 @@ export class Channel {
     // pre-answered before its own events (mod_loopback.c channel_receive_message).
     this.core.channelPreAnswered(this);
     this.times.progressMedia = nowMicros();
+    this.logNotice(`Pre-Answer ${this.name}!\n`, 'switch_channel.c', 'switch_channel_perform_mark_pre_answered', 3533);
     this.setVar('endpoint_disposition', 'EARLY MEDIA');
     this.fire('CHANNEL_PROGRESS_MEDIA', SITES.preAnswer);
     this.setCallState('EARLY');
@@ -657,6 +561,7 @@ export class Channel {
     if (this.answered) return true;
     this.answered = true;
     this.times.answered = nowMicros();
+    this.logNotice(`Channel [${this.name}] has been answered\n`, 'switch_channel.c', 'switch_channel_perform_mark_answered', 3883);
     this.fire('CHANNEL_ANSWER', SITES.answer);
     // Set after the event: CHANNEL_ANSWER in the captures has no variable_endpoint_disposition.
     this.setVar('endpoint_disposition', 'ANSWER');
@@ -779,6 +684,7 @@ export class Channel {
     if (this.hangupCause !== undefined) return false;
     this.hangupCause = cause;
     this.times.hungup = nowMicros();
+    this.logNotice(`Hangup ${this.name} [${this.state}] [${cause}]\n`, 'switch_channel.c', 'switch_channel_perform_hangup', 3424);
     this.state = 'CS_HANGUP';
     // switch_channel_perform_hangup (switch_channel.c:3428): the bridge partner learns the cause, and this
     // side records its role, before CHANNEL_HANGUP.
@@ -805,9 +711,13 @@ export class Channel {
     this.fire('CHANNEL_HANGUP_COMPLETE', SITES.hangupComplete, { before: [['Hangup-Cause', this.hangupCause!]] });
     this.afterHangupComplete?.();
     this.afterHangupComplete = undefined;
+    this.reported = true;
+    this.core.channelReported(this);
     // A listener's read lock keeps the session alive: DESTROY waits for controlling sockets (MES listener_run).
     while (this.holders.size > 0 && !this.core.stopped) await this.waitSignal();
     this.flushMessages();
+    this.logNotice(`Session ${this.sessionId} (${this.name}) Ended\n`, 'switch_core_session.c', 'switch_core_session_thread', 1762, false);
+    this.logNotice(`Close Channel ${this.name} [CS_DESTROY]\n`, 'switch_core_session.c', 'switch_core_session_perform_destroy', 1544);
     this.state = 'CS_DESTROY';
     this.fire('CHANNEL_DESTROY', SITES.destroy);
     this.runningState = 'CS_DESTROY';
@@ -873,5 +783,57 @@ export class Channel {
       }
     }
     if (this.profile.source === 'mod_loopback') this.setVar('is_loopback', '1');
+  }
+}
+
+/** The caller profile fields that number plans and screening report (switch_caller.c): never set here, so 0. */
+const PROFILE_ZERO_FIELDS = new Set([
+  'caller_ton', 'caller_numplan', 'destination_number_ton', 'destination_number_numplan', 'ani_ton', 'ani_numplan',
+  'rdnis_ton', 'rdnis_numplan',
+]);
+
+/**
+ * switch_caller_get_field_by_name (switch_caller.c, v1.10.12): a caller profile field by its
+ * variable name, any case; undefined where FreeSWITCH's field is NULL. The *_time fields need the
+ * channel's timetable (`times`).
+ */
+export function profileField(p: CallerProfile, times: ChannelTimes | undefined, name: string): string | undefined {
+  const key = name.toLowerCase();
+  if (PROFILE_ZERO_FIELDS.has(key)) return '0';
+  switch (key) {
+    case 'dialplan': return p.dialplan;
+    case 'username': return p.username;
+    case 'caller_id_name': return p.callerIdName;
+    case 'caller_id_number': return p.callerIdNumber;
+    case 'orig_caller_id_name': return p.origCallerIdName;
+    case 'orig_caller_id_number': return p.origCallerIdNumber;
+    case 'callee_id_name': return p.calleeIdName;
+    case 'callee_id_number': return p.calleeIdNumber;
+    case 'ani': return p.ani;
+    case 'aniii': return p.aniii;
+    case 'network_addr': return p.networkAddr;
+    case 'rdnis': return p.rdnis;
+    case 'destination_number': return p.destinationNumber;
+    case 'uuid': return p.uuid;
+    case 'source': return p.source;
+    case 'transfer_source': return p.transferSource;
+    case 'context': return p.context;
+    case 'chan_name': return p.channelName;
+    case 'profile_index': return p.profileIndex;
+    // addProfile writes the same values (Screen-Bit, Privacy-Hide-*).
+    case 'screen_bit': return 'true';
+    case 'privacy_hide_name':
+    case 'privacy_hide_number': return 'false';
+  }
+  if (!times) return undefined;
+  switch (key) {
+    case 'profile_created_time': return String(times.profileCreated);
+    case 'created_time': return String(times.created);
+    case 'answered_time': return String(times.answered);
+    case 'progress_time': return String(times.progress);
+    case 'progress_media_time': return String(times.progressMedia);
+    case 'hungup_time': return String(times.hungup);
+    case 'transferred_time': return String(times.transferred);
+    default: return undefined;
   }
 }

@@ -2,11 +2,33 @@ import type { Socket } from 'node:net';
 import { Command, CommandReader } from '../protocol/command-reader.js';
 import { serializeEventPlain } from '../protocol/event-serializer.js';
 import { EVENT_NAMES, type EventFormat } from '../protocol/event.js';
-import type { Channel } from './channel.js';
-import { type DeliveryTarget, cachedEventFrame } from './delivery.js';
+import { logLevelFromText } from '../protocol/log-levels.js';
+import type { Channel, PrivateMessage } from './channel.js';
+import { type Delivery, type DeliveryTarget, cachedEventFrame } from './delivery.js';
 import { isTrue } from './engine.js';
-import { SITES, SimEvent, newUuid } from './events.js';
-import type { Simulator } from './simulator.js';
+import { type EventFactory, SITES, SimEvent, newUuid } from './events.js';
+import type { ResolvedOptions } from './options.js';
+import type { TimerSet } from './timers.js';
+
+/** What a listener needs from the switch (implemented by Simulator). */
+export interface ListenerHost {
+  readonly options: ResolvedOptions;
+  readonly factory: EventFactory;
+  readonly timers: TimerSet;
+  /** Which connections receive which events and log lines; a connection re-indexes itself here. */
+  readonly delivery: Delivery<Connection>;
+  channel(uuid: string): Channel | undefined;
+  fire(event: SimEvent): void;
+  runMessage(ch: Channel, msg: PrivateMessage, queued: boolean): Promise<void>;
+  /** `api <cmd> <arg>`: the output, or `-ERR <cmd> Command not found!`. */
+  runApi(cmd: string, arg: string | undefined, session?: Channel): Promise<string>;
+  /** `api <line>` with `console_execute: true`: the line run by the console executor. */
+  runConsoleLine(line: string): Promise<string>;
+  runBackgroundJob(jobUuid: string, cmd: string, arg: string | undefined, ownerUuid: string | undefined): void;
+  /** A sendevent went to a session's own queue. */
+  sessionEventQueued(ch: Channel): void;
+  connectionClosed(c: Connection): void;
+}
 
 /** The normal disconnect notice text (MES send_disconnect callers): 67 bytes. */
 export const GOODBYE = 'Disconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n';
@@ -19,28 +41,10 @@ const MYEVENTS_TYPES = [
   'CHANNEL_UNBRIDGE', 'CHANNEL_UNPARK', 'DETECTED_SPEECH', 'DTMF', 'NOTALK', 'TALK',
 ];
 
-/** Names accepted by switch_log_str2level (index - 1 is the level). */
-const LOG_LEVEL_NAMES = ['DISABLE', 'CONSOLE', 'ALERT', 'CRIT', 'ERR', 'WARNING', 'NOTICE', 'INFO', 'DEBUG'];
-
-/** switch_log_str2level: a number (clamped to 0..63) or a level name; undefined if invalid. */
-export function parseLogLevel(text: string): number | undefined {
-  if (/^[-+]?\d+(\.\d+)?$/.test(text)) {
-    const x = Number.parseInt(text, 10);
-    return x > 64 ? 63 : x < 0 ? 0 : x;
-  }
-  const i = LOG_LEVEL_NAMES.findIndex((n) => n.toLowerCase() === text.toLowerCase());
-  return i === -1 ? undefined : i - 1;
-}
-
 /** Per-connection queue size (MES MAX_QUEUE_LEN) and the losses tolerated before the kill (MAX_MISSED). */
 const MAX_QUEUE_LEN = 100_000;
 const MAX_MISSED = 500;
 
-interface QueuedEvent {
-  event: SimEvent;
-  /** Queued after the controlled session went down: discarded when not lingering. */
-  afterDown: boolean;
-}
 
 /** Options of an outbound (socket application) connection. */
 export interface OutboundMode {
@@ -65,6 +69,8 @@ export class Connection implements DeliveryTarget {
   closed = false;
   /** True once `connect` arrived (outbound). */
   connected = false;
+  /** True once `connect` and the commands received along with it have been handled. */
+  caughtUpAfterConnect = false;
   /** Resolves when the connection has closed. */
   readonly done: Promise<void>;
 
@@ -89,7 +95,7 @@ export class Connection implements DeliveryTarget {
   private linger = false;
   private lingerSecs = -1;
   private handleDisco = false;
-  private readonly events: QueuedEvent[] = [];
+  private readonly events: SimEvent[] = [];
   private readonly logs: Buffer[] = [];
   private lostEvents = 0;
   private lostLogs = 0;
@@ -99,7 +105,7 @@ export class Connection implements DeliveryTarget {
   private resolveDone!: () => void;
 
   constructor(
-    private readonly sim: Simulator,
+    private readonly sim: ListenerHost,
     readonly socket: Socket,
     outbound?: OutboundMode,
   ) {
@@ -187,6 +193,11 @@ export class Connection implements DeliveryTarget {
         // The reply to an outbound connection's first command is never sent, unless it is connect (MES listener_run).
         const dropped = this.outbound && this.commandsSeen === 1;
         if (reply !== undefined && !dropped) this.writeReply(reply);
+        if (this.connected && !this.caughtUpAfterConnect && this.pending.length === 0) {
+          // Everything that came with `connect` has been handled: the socket application may park.
+          this.caughtUpAfterConnect = true;
+          this.session?.poke();
+        }
         if (this.stopAfterReply) {
           this.finish();
           return;
@@ -282,12 +293,12 @@ export class Connection implements DeliveryTarget {
     if (this.outbound && !this.full) return '-ERR command not found';
 
     if (starts('sendevent')) return this.sendevent(command, line);
-    if (starts('api ')) return this.api(line.slice(4));
+    if (starts('api ')) return this.api(line.slice(4), isTrue(command.get('console_execute')));
     if (starts('bgapi ')) return this.bgapi(command, line.slice(6));
     if (starts('log')) {
       if (!this.allowLog) return '-ERR permission denied';
       const arg = line.slice(3).replace(/^ +/, '').split(' ')[0] ?? '';
-      const level = arg === '' ? 7 : parseLogLevel(arg);
+      const level = arg === '' ? 7 : logLevelFromText(arg);
       if (level === undefined) return '-ERR invalid log level';
       this.logLevel = level;
       this.logOn = true;
@@ -525,7 +536,7 @@ export class Connection implements DeliveryTarget {
     const msg = { command, line };
     if (!uuid && this.session) {
       if (async) this.session.queueMessage(msg);
-      else await this.sim.engine.runMessage(this.session, msg); // sync outbound: runs inline, +OK after
+      else await this.sim.runMessage(this.session, msg, false); // sync outbound: runs inline, +OK after
       return '+OK';
     }
     const target = uuid ? this.sim.channel(uuid) : undefined;
@@ -575,12 +586,17 @@ export class Connection implements DeliveryTarget {
     return true;
   }
 
-  private async api(text: string): Promise<string | undefined> {
+  /**
+   * MES parse_command `api`: the command runs in this listener's thread and its output goes out as
+   * api/response. With a `console_execute: true` header (fs_cli -x sends it) the whole text is one
+   * console line (switch_console_execute), so an unknown command is reported with all of it.
+   */
+  private async api(text: string, consoleExecute: boolean): Promise<string | undefined> {
     const sp = text.indexOf(' ');
     const cmd = sp === -1 ? text : text.slice(0, sp);
     const arg = sp === -1 ? undefined : text.slice(sp + 1);
     if (!this.apiAllowed(cmd, arg)) return '-ERR permission denied';
-    const result = await this.sim.runApi(cmd, arg, this.session);
+    const result = consoleExecute ? await this.sim.runConsoleLine(text) : await this.sim.runApi(cmd, arg, this.session);
     let body = result;
     if (body === '') body = '-ERR no reply\n';
     const bytes = Buffer.from(body, 'utf8');
@@ -671,7 +687,7 @@ export class Connection implements DeliveryTarget {
       return;
     }
     this.lostEvents = 0;
-    this.events.push({ event: ev, afterDown: this.session !== undefined && !this.session.ready });
+    this.events.push(ev);
     this.schedulePump();
   }
 
@@ -711,7 +727,7 @@ export class Connection implements DeliveryTarget {
     if (this.closed || this.processing || this.reader.busy || this.pending.length > 0) return;
     const ch = this.session;
     if (ch && ch.divertEvents && ch.ready) {
-      while (ch.sessionEvents.length > 0) this.events.push({ event: ch.sessionEvents.shift()!, afterDown: false });
+      while (ch.sessionEvents.length > 0) this.events.push(ch.sessionEvents.shift()!);
     }
     // One socket write for everything this pass sends.
     this.socket.cork();
@@ -724,15 +740,17 @@ export class Connection implements DeliveryTarget {
 
   private flushQueued(ch: Channel | undefined): void {
     const down = ch !== undefined && !ch.ready;
-    const dropAfterDown = down && !this.handleDisco && !this.linger;
+    // Where the session has its own thread (async outbound, inbound `myevents <uuid>`), it runs
+    // through its wind-down while this listener sleeps in read_packet's 20 ms poll, so a socket
+    // without linger still sends CHANNEL_UNPARK … CHANNEL_HANGUP_COMPLETE before the disconnect
+    // notice (real FreeSWITCH 1.10.12, 8 sessions of 8). Here the listener waits for the session's
+    // CHANNEL_HANGUP_COMPLETE. A sync socket's session is this listener: nothing of it can follow.
+    const windingDown = ch !== undefined && down && this.async && !ch.reported;
+    // read_packet sends what is queued before it checks switch_channel_down, so the pass that
+    // notices the hangup still sends CHANNEL_HANGUP; only what would come later is lost (flush_listener).
     for (const frame of this.logs.splice(0)) this.write(frame);
-    if (this.eventsOn) {
-      for (const q of this.events.splice(0)) {
-        if (dropAfterDown && q.afterDown) continue; // flush_listener: a non-lingering socket loses them
-        this.write(cachedEventFrame(q.event, this.format));
-      }
-    }
-    if (ch && down && !this.handleDisco) {
+    if (this.eventsOn) for (const ev of this.events.splice(0)) this.write(cachedEventFrame(ev, this.format));
+    if (ch && down && !this.handleDisco && (this.linger || !windingDown)) {
       this.handleDisco = true;
       if (this.linger) {
         this.write(

@@ -91,6 +91,11 @@ export class Delivery<C extends DeliveryTarget = DeliveryTarget> {
     if (named) for (const c of named) if (!all?.has(c)) c.offer(ev);
   }
 
+  /** True while some connection has `log` on. */
+  get logging(): boolean {
+    return this.loggers.size > 0;
+  }
+
   /** Offers a log frame to every connection that ran `log`. */
   deliverLog(frame: Buffer, level: number): void {
     for (const c of this.loggers) c.offerLog(frame, level);

@@ -1,7 +1,7 @@
-import { Channel, type PrivateMessage } from './channel.js';
+import { Channel, type PrivateMessage, type SimCore } from './channel.js';
 import { HANGUP_CAUSES, parseCause } from './causes.js';
-import type { SimCore } from './core.js';
 import { SITES, SimEvent, newUuid } from './events.js';
+import { separateString } from './strings.js';
 import type { DialplanEntry, FarEndScript, SocketTarget } from './options.js';
 
 /** An application: runs on a channel with its (variable-expanded) argument. */
@@ -38,7 +38,12 @@ export interface DialOptions {
   uuid?: string;
 }
 
-/** Splits a leading `{a=b,c=d}` (or `[…]`) variable block off a dial string. */
+/**
+ * Splits the leading `{a=b,c=d}` (or `[…]`) variable blocks off a dial string. As in
+ * switch_event_create_brackets (switch_event.c), a block splits at `,` (switch_separate_string:
+ * quotes group, `\,` escapes, `^^<c>` picks another separator) and each part at its first `=`;
+ * a part without one is skipped.
+ */
 export function parseDialVariables(dial: string): { vars: Map<string, string>; rest: string } {
   const vars = new Map<string, string>();
   let rest = dial.trim();
@@ -47,31 +52,12 @@ export function parseDialVariables(dial: string): { vars: Map<string, string>; r
     if (close === -1) break;
     const body = rest.slice(1, close);
     rest = rest.slice(close + 1);
-    for (const part of splitUnquoted(body, ',')) {
-      const eq = part.indexOf('=');
-      if (eq <= 0) continue;
-      let value = part.slice(eq + 1);
-      // Values may be quoted with single quotes to protect commas and spaces (switch_event_create_brackets).
-      if (value.length >= 2 && value.startsWith("'") && value.endsWith("'")) value = value.slice(1, -1);
-      vars.set(part.slice(0, eq).trim(), value);
+    for (const part of separateString(body, 1024, ',')) {
+      const [name, value] = separateString(part, 2, '=');
+      if (name && value !== undefined) vars.set(name, value);
     }
   }
   return { vars, rest };
-}
-
-function splitUnquoted(text: string, sep: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let quoted = false;
-  for (const ch of text) {
-    if (ch === "'") quoted = !quoted;
-    if (ch === sep && !quoted) {
-      out.push(cur);
-      cur = '';
-    } else cur += ch;
-  }
-  out.push(cur);
-  return out;
 }
 
 /** Parses a socket application argument (`<host>[:port][/path][|host2…] [async] [full]`). */
@@ -324,6 +310,11 @@ export class Engine {
    */
   async route(ch: Channel): Promise<void> {
     if (!ch.ready) return;
+    const p = ch.profile;
+    // The XML dialplan's first line (mod_dialplan_xml.c dialplan_hunt), whatever it then finds.
+    this.core.log(6, `Processing ${p.callerIdName} <${p.callerIdNumber}>->${p.destinationNumber} in context ${p.context}\n`, {
+      uuid: ch.uuid, file: 'mod_dialplan_xml.c', func: 'dialplan_hunt', line: 639,
+    });
     const steps = this.lookup(ch.profile.destinationNumber);
     if (!steps) {
       this.core.log(4, `No route, Aborting\n`, { uuid: ch.uuid, file: 'switch_core_state_machine.c', func: 'switch_core_standard_on_routing', line: 252 });
@@ -421,7 +412,7 @@ export class Engine {
     other.fire('CHANNEL_EXECUTE', SITES.uuidBridgeExecuteOther, { after: [['Application', 'uuid_bridge'], ['Application-Data', ch.uuid]] });
     ch.currentApplication = 'uuid_bridge';
     other.currentApplication = 'uuid_bridge';
-    await this.bridgeChannels(ch, other, true, false, true, true);
+    await this.bridgeChannels(ch, other, 'uuid_bridge');
     ch.currentApplication = undefined;
     if (other.currentApplication === 'uuid_bridge') other.currentApplication = undefined;
     finish();
@@ -504,6 +495,7 @@ export class Engine {
     }
     number = number.split('@')[0]!;
     const script = opts.script ?? this.scriptFor(number, tokens);
+    if (!this.core.takeSession()) return { cause: 'DESTINATION_OUT_OF_ORDER' };
     const name = type === 'sim' ? `sim/${number}` : endpoint;
     const ch = this.newOutboundLeg(name, number, vars, opts, type === 'sim' ? 'mod_sim' : `mod_${type}`);
     return this.runFarEnd(ch, script, this.timeoutSec(vars, opts), opts.caller);
@@ -653,6 +645,9 @@ export class Engine {
     // (mod_loopback.c channel_outgoing_channel); an answered caller is not touched.
     const caller = opts.caller;
     if (caller && !isTrue(caller.getVar('loopback_no_pre_answer'))) caller.preAnswer();
+    // Both legs take a session from the sessions-per-second budget. FreeSWITCH creates the B leg
+    // later (in the A leg's CS_INIT), so one refused there starts an A leg that fails; here neither starts.
+    if (!this.core.takeSession() || !this.core.takeSession()) return { cause: 'DESTINATION_OUT_OF_ORDER' };
     const bUuid = newUuid();
     const a = this.newOutboundLeg(`loopback/${exten}-a`, exten, vars, opts, 'mod_loopback', { peer: bUuid, context, codecName: `loopback/${data}-a` });
     const b = new Channel(this.core, {
@@ -804,7 +799,7 @@ export class Engine {
       this.handleCause(ch, cause);
       return;
     }
-    await this.bridgeChannels(ch, peer, true, true, true);
+    await this.bridgeChannels(ch, peer, 'bridge');
     await this.finishLeg(peer);
     if (ch.ready && isTrue(ch.getVar('hangup_after_bridge'))) ch.hangup('NORMAL_CLEARING');
   }
@@ -830,12 +825,14 @@ export class Engine {
   }
 
   /**
-   * Bridges two live channels until one hangs up; then the other hangs up too unless
-   * `callerSurvives` (the bridge application returns and the caller's dialplan goes on).
-   * `runMessages`: the bridge loop handles the caller's queued sendmsgs (the bridge app does;
-   * uuid_bridge leaves that to whatever the channel runs).
+   * Bridges two live channels until one hangs up (switch_ivr_multi_threaded_bridge); the caller
+   * `a` then goes on with its dialplan. `via` says who asked: the `bridge` application, whose loop
+   * also runs the caller's queued sendmsgs, or `uuid_bridge`, which leaves those to whatever the
+   * channel runs next and has set both other legs already.
    */
-  async bridgeChannels(a: Channel, b: Channel, callerSurvives: boolean, runMessages: boolean, peerExchangesMedia = false, uuidBridge = false): Promise<void> {
+  async bridgeChannels(a: Channel, b: Channel, via: 'bridge' | 'uuid_bridge'): Promise<void> {
+    const runMessages = via === 'bridge';
+    const uuidBridge = via === 'uuid_bridge';
     const now = Date.now() * 1000;
     a.partner = b;
     b.partner = a;
@@ -865,8 +862,8 @@ export class Engine {
     const toA = b.profile.calleeIdNumber || b.profile.destinationNumber;
     this.sendDisplay(b, b.profile.callerIdName || a.profile.callerIdName || toB, toB);
     this.sendDisplay(a, b.profile.calleeIdName || toA, toA);
-    // The bridge application's peer runs the bridge in CS_EXCHANGE_MEDIA (switch_ivr_bridge.c:1791).
-    if (peerExchangesMedia && b.ready) b.setRunningState('CS_EXCHANGE_MEDIA');
+    // The peer runs the bridge in CS_EXCHANGE_MEDIA (switch_ivr_bridge.c:1791).
+    if (b.ready) b.setRunningState('CS_EXCHANGE_MEDIA');
     for (;;) {
       if (!a.ready || !b.ready || this.core.stopped) break;
       const msg = runMessages ? a.nextMessage() : undefined;
@@ -899,7 +896,6 @@ export class Engine {
     if (b.hangupCause) a.setVar('bridge_hangup_cause', b.hangupCause);
     b.setVar('call_uuid', b.uuid);
     a.fire('CHANNEL_UNBRIDGE', SITES.unbridge, { before: [['Bridge-A-Unique-ID', a.uuid], ['Bridge-B-Unique-ID', b.uuid]] });
-    if (!b.ready && a.ready && !callerSurvives) a.hangup('NORMAL_CLEARING');
   }
 }
 

@@ -103,6 +103,9 @@ export const SITES = {
   dtmf: { file: 'switch_channel.c', func: 'switch_channel_queue_dtmf', line: 500 },
   privateCommand: { file: 'switch_ivr.c', func: 'switch_ivr_parse_next_event', line: 804 },
   log: { file: 'switch_log.c', func: 'switch_log_meta_vprintf', line: 652 },
+  // From the source (mod_commands.c v1.10.12): the CHANNEL_DATA events these api commands build.
+  uuidDump: { file: 'mod_commands.c', func: 'uuid_dump_function', line: 6468 },
+  eval: { file: 'mod_commands.c', func: 'eval_function', line: 1696 },
 } satisfies Record<string, CallSite>;
 
 const pad2 = (n: number): string => String(n).padStart(2, '0');

@@ -29,10 +29,12 @@
  * `error/<cause>`; `{a=b,c='d e'}` variable prefixes and `|` fallbacks.
  */
 export { Simulator } from './simulator.js';
-export type { OriginateOptions, LogMeta, SimulatorEvents } from './simulator.js';
+export type { OriginateOptions, SimulatorEvents } from './simulator.js';
+export type { LogMeta } from './log.js';
 export type { SimulatorOptions, DialplanEntry, FarEndScript, SocketTarget, EslUser } from './options.js';
-export type { Channel, ChannelInfo, ChannelState, CallState } from './channel.js';
-export type { ApiHandler } from './api.js';
+export type { Channel, ChannelInfo } from './channel.js';
+export type { ChannelState, CallState } from './states.js';
+export type { ApiHandler, ApiHost } from './api.js';
 export type { AppFunction } from './engine.js';
 export { SimEvent } from './events.js';
 export { HANGUP_CAUSES } from './causes.js';

@@ -92,6 +92,14 @@ export interface SimulatorOptions {
   verboseEvents?: boolean;
   /** Version reported by `version`/`status`; default '1.10.12-release'. */
   version?: string;
+  /**
+   * FreeSWITCH's `sessions-per-second` (switch.conf.xml; 30 when unset, switch_core.c): each new
+   * session takes one from a budget refilled to this every second, and one that finds it used up
+   * fails (switch_core_session_request_uuid: "Throttle Error!"), so `originate` answers
+   * `-ERR DESTINATION_OUT_OF_ORDER`. Since the check is "still above 0 after taking one", at most
+   * `sessionsPerSecond - 1` sessions start per second; a loopback call takes two. `Infinity`: no limit.
+   */
+  sessionsPerSecond?: number;
 }
 
 export interface ResolvedOptions {
@@ -113,6 +121,7 @@ export interface ResolvedOptions {
   playbackMs: (file: string) => number;
   verboseEvents: boolean;
   version: string;
+  sessionsPerSecond: number;
 }
 
 /**

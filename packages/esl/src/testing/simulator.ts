@@ -1,15 +1,18 @@
 import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
+import { tmpdir } from 'node:os';
+import { EslInvalidArgumentError } from '../errors.js';
 import net from 'node:net';
-import { type ApiHandler, defaultApis } from './api.js';
-import { LOG_LEVELS, fireDtmf, registerDefaultApps } from './apps.js';
-import { Channel, type ChannelInfo, type PrivateMessage } from './channel.js';
-import { Connection } from './connection.js';
-import type { SimCore } from './core.js';
+import { type ApiHandler, type ApiHost, defaultApis } from './api.js';
+import { fireDtmf, registerDefaultApps } from './apps.js';
+import { Channel, type ChannelInfo, type PrivateMessage, type SimCore } from './channel.js';
+import { CoreDb } from './core-db.js';
+import { Connection, type ListenerHost } from './connection.js';
 import { Delivery } from './delivery.js';
 import { type AppFunction, Engine, parseDialVariables, parseScriptTokens, parseSocketArg, setBridgePeers, socketArg } from './engine.js';
 import { EventFactory, SITES, SimEvent, localStamp, newUuid, nowMicros } from './events.js';
 import { DEFAULT_DIALPLAN, type FarEndScript, type ResolvedOptions, type SimulatorOptions, type SocketTarget } from './options.js';
+import { type LogMeta, logFrame, logLevel } from './log.js';
 import { TimerSet } from './timers.js';
 
 /** Options of {@link Simulator.originate}. */
@@ -58,17 +61,6 @@ export interface OriginateOptions {
   uuid?: string;
 }
 
-/** Extra log line metadata for {@link Simulator.log}. */
-export interface LogMeta {
-  file?: string;
-  func?: string;
-  line?: number;
-  /** Session UUID: the line goes out on the session channel (Text-Channel 3) with User-Data = uuid. */
-  uuid?: string;
-  /** Clean line (Text-Channel 1): the text without the date/level prefix. */
-  clean?: boolean;
-}
-
 /** Events emitted by the simulator (`sim.on(...)`). */
 export interface SimulatorEvents {
   /** Every event fired inside the simulated switch. */
@@ -84,6 +76,10 @@ export interface SimulatorEvents {
 
 function resolveOptions(o: SimulatorOptions): ResolvedOptions {
   const hostname = o.hostname ?? 'sim';
+  const sps = o.sessionsPerSecond ?? 30;
+  if (typeof sps !== 'number' || Number.isNaN(sps) || sps < 0) {
+    throw new EslInvalidArgumentError(`sessionsPerSecond must be a number of 0 or more (or Infinity), not ${String(sps)}`);
+  }
   const playback = o.playbackMs;
   return {
     host: o.host ?? '127.0.0.1',
@@ -104,7 +100,32 @@ function resolveOptions(o: SimulatorOptions): ResolvedOptions {
     playbackMs: typeof playback === 'function' ? playback : () => playback ?? 1000,
     verboseEvents: o.verboseEvents ?? false,
     version: o.version ?? '1.10.12-release',
+    sessionsPerSecond: sps,
   };
+}
+
+/** Where a FreeSWITCH built from source with the default prefix keeps its files. */
+const BASE_DIR = '/usr/local/freeswitch';
+
+/**
+ * The core's global variables at startup, in FreeSWITCH's order: what switch_core_init sets
+ * (switch_core.c: hostname, the local addresses, the directories, core_uuid), then the first
+ * X-PRE-PROCESS lines of the vanilla vars.xml (default_password, sound_prefix again, domain,
+ * domain_name, hold_music, use_profile). vars.xml's other presets (codecs, ports, ring tones…) are
+ * not set. A name set again moves to the end (switch_core_set_variable).
+ */
+function coreVariables(o: ResolvedOptions): Array<[string, string]> {
+  const dir = (name: string): string => `${BASE_DIR}/${name}`;
+  return [
+    ['hostname', o.hostname], ['local_ip_v4', o.ipv4], ['local_mask_v4', '255.255.255.0'], ['local_ip_v6', o.ipv6],
+    ['base_dir', BASE_DIR], ['recordings_dir', dir('recordings')], ['sound_prefix', dir('sounds')], ['sounds_dir', dir('sounds')],
+    ['conf_dir', dir('conf')], ['log_dir', dir('log')], ['run_dir', dir('run')], ['db_dir', dir('db')], ['mod_dir', dir('mod')],
+    ['htdocs_dir', dir('htdocs')], ['script_dir', dir('scripts')], ['temp_dir', tmpdir()], ['grammar_dir', dir('grammar')],
+    ['fonts_dir', dir('fonts')], ['images_dir', dir('images')], ['certs_dir', dir('certs')], ['storage_dir', dir('storage')],
+    ['cache_dir', dir('cache')], ['data_dir', BASE_DIR], ['localstate_dir', BASE_DIR], ['core_uuid', o.coreUuid],
+    ['default_password', '1234'], ['sound_prefix', `${dir('sounds')}/en/us/callie`], ['domain', o.ipv4], ['domain_name', o.ipv4],
+    ['hold_music', 'local_stream://moh'], ['use_profile', 'external'],
+  ];
 }
 
 /** Loopback-only guard: the simulator never connects anywhere but this machine. */
@@ -143,7 +164,7 @@ function aclAllows(acl: string[] | undefined, address: string | undefined): bool
  * await sim.stop();
  * ```
  */
-export class Simulator extends EventEmitter<SimulatorEvents> implements SimCore {
+export class Simulator extends EventEmitter<SimulatorEvents> implements SimCore, ApiHost, ListenerHost {
   /** Effective options. */
   readonly options: ResolvedOptions;
   /** Builds events with the standard headers. */
@@ -153,6 +174,8 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements SimCore 
   readonly engine: Engine;
   /** Global variables (global_getvar / global_setvar, `${var}` fallback). */
   readonly globalVars = new Map<string, string>();
+  /** The core db's channels and calls tables (`show channels`, `show calls`, …). */
+  readonly db: CoreDb;
   readonly dtmfListeners = new Map<Channel, () => void>();
   /** @internal Which connections can receive which events and log lines. */
   readonly delivery = new Delivery<Connection>();
@@ -167,6 +190,9 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements SimCore 
   private readonly apiOverrides = new Map<string, string>();
   private readonly startedAt = performance.now();
   private sessionCounter = 0;
+  /** The second of uptime the sessions-per-second budget belongs to, and what is left of it. */
+  private spsSecond = -1;
+  private spsLeft = 0;
   private peak = 0;
   private isStopped = false;
   private stopHeartbeat: (() => void) | undefined;
@@ -181,14 +207,13 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements SimCore 
       ipv4: this.options.ipv4,
       ipv6: this.options.ipv6,
     });
+    this.db = new CoreDb(this.options.switchname);
     this.engine = new Engine(this);
     registerDefaultApps(this.engine);
     this.engine.socketHandler = (ch, arg) => this.socketApp(ch, arg);
     this.apis = defaultApis();
-    for (const [k, v] of [
-      ['hostname', this.options.hostname], ['switch_serial', this.options.coreUuid], ['local_ip_v4', this.options.ipv4],
-      ['local_ip_v6', this.options.ipv6], ['domain', this.options.ipv4], ['default_password', '1234'],
-    ] as const) {
+    for (const [k, v] of coreVariables(this.options)) {
+      this.globalVars.delete(k);
       this.globalVars.set(k, v);
     }
     this.server = net.createServer((socket) => this.accept(socket));
@@ -316,6 +341,8 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements SimCore 
 
     if (o.direction === 'inbound') {
       const cidNumber = o.callerIdNumber ?? '0000000000';
+      // An arriving call needs a session too (the endpoint's switch_core_session_request).
+      if (!this.takeSession()) throw new Error('originate failed: DESTINATION_OUT_OF_ORDER');
       const ch = new Channel(this, {
         uuid,
         name: `sofia/internal/${cidNumber}@127.0.0.1`,
@@ -452,27 +479,10 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements SimCore 
    * arrives as a `log/data` frame formatted as switch_log does.
    */
   log(level: number | string, text: string, meta: LogMeta = {}): void {
-    const lvl = typeof level === 'number' ? level : (LOG_LEVELS[level.toUpperCase()] ?? 7);
+    const lvl = logLevel(level);
     const line = text.endsWith('\n') ? text : `${text}\n`;
-    const file = meta.file ?? 'simulator.c';
-    const func = meta.func ?? 'sim_log';
-    const lineNo = meta.line ?? 1;
-    const channel = meta.clean ? 1 : meta.uuid ? 3 : 0;
-    let body: string;
-    if (meta.clean) body = line;
-    else {
-      const now = nowMicros();
-      const stamp = `${localStamp(new Date(Math.floor(now / 1000)))}.${String(now % 1_000_000).padStart(6, '0')}`;
-      const levelName = ['CONSOLE', 'ALERT', 'CRIT', 'ERR', 'WARNING', 'NOTICE', 'INFO', 'DEBUG'][lvl] ?? 'DEBUG';
-      // switch_log_meta_vprintf: "<date> <idle cpu>% [LEVEL] file:line text"; the session uuid goes in User-Data only.
-      body = `${stamp} 99.00% [${levelName}] ${file}:${lineNo} ${line}`;
-    }
-    const bytes = Buffer.from(body, 'utf8');
-    const head =
-      `Content-Type: log/data\nContent-Length: ${bytes.length}\nLog-Level: ${lvl}\nText-Channel: ${channel}\n` +
-      `Log-File: ${file}\nLog-Func: ${func}\nLog-Line: ${lineNo}\nUser-Data: ${meta.uuid ?? ''}\n\n`;
-    const frame = Buffer.concat([Buffer.from(head), bytes]);
-    this.delivery.deliverLog(frame, lvl);
+    // The frame is built only when some connection logs.
+    if (this.delivery.logging) this.delivery.deliverLog(logFrame(lvl, line, meta), lvl);
     this.emit('log', { level: lvl, text: line });
   }
 
@@ -531,6 +541,29 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements SimCore 
     return ++this.sessionCounter;
   }
 
+  liveSessionCount(): number {
+    return this.chans.size;
+  }
+
+  sessionsCreated(): number {
+    return this.sessionCounter;
+  }
+
+  takeSession(): boolean {
+    const limit = this.options.sessionsPerSecond;
+    if (limit === Infinity) return true;
+    // The timer thread refills the budget every second (switch_time.c timer loop: runtime.sps =
+    // runtime.sps_total); switch_core_session_request_uuid refuses when `--runtime.sps <= 0`.
+    const second = Math.floor(this.uptimeMs / 1000);
+    if (second !== this.spsSecond) {
+      this.spsSecond = second;
+      this.spsLeft = limit;
+    }
+    if (--this.spsLeft > 0) return true;
+    this.log(2, `Throttle Error! ${this.liveChannels().length}\n`, { file: 'switch_core_session.c', func: 'switch_core_session_request_uuid', line: 2422 });
+    return false;
+  }
+
   channelCreated(ch: Channel): void {
     this.chans.set(ch.uuid, ch);
     this.peak = Math.max(this.peak, this.liveChannels().length);
@@ -571,6 +604,10 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements SimCore 
     for (const c of this.delivery.forSession(ch.uuid)) c.sessionDown();
   }
 
+  channelReported(ch: Channel): void {
+    for (const c of this.delivery.forSession(ch.uuid)) c.sessionDown();
+  }
+
   channelDestroyed(ch: Channel): void {
     const info = ch.info();
     this.loopbackPeers.delete(ch);
@@ -585,27 +622,66 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements SimCore 
     else await this.engine.runMessage(ch, msg);
   }
 
-  /** Runs an api command like api_exec does: API event, output, not-found text. */
-  async runApi(cmd: string, arg: string | undefined, session?: Channel): Promise<string> {
+  /**
+   * switch_api_execute (switch_loadable_module.c, v1.10.12): the command and its argument are
+   * stripped of surrounding whitespace, the API event is created first and fired after the command
+   * ran (captures: after the channels' events). `found` is false for an unknown command (its
+   * output is then FreeSWITCH's "INVALID COMMAND!").
+   */
+  async executeApi(cmd: string, arg: string | undefined, session?: Channel): Promise<{ found: boolean; output: string }> {
+    const name = stripWhitespace(cmd);
+    const argument = arg === undefined ? undefined : stripWhitespace(arg);
     const ev = this.factory.create('API', SITES.api);
-    ev.add('API-Command', cmd);
-    ev.add('API-Command-Argument', arg);
+    ev.add('API-Command', name);
+    ev.add('API-Command-Argument', argument);
     let output: string | undefined;
-    const override = this.apiOverrides.get(cmd);
+    const override = this.apiOverrides.get(name);
     if (override !== undefined) output = override;
     else {
-      const handler = this.apis.get(cmd);
+      const handler = this.apis.get(name);
       if (handler) {
         try {
-          output = await handler(arg, { sim: this, session });
+          output = await handler(argument, { sim: this, session });
         } catch (err) {
           output = `-ERR ${(err as Error).message}\n`;
         }
       }
     }
-    // switch_api_execute fires the API event after the command ran (captures: after the channels' events).
     this.fire(ev);
-    return output === undefined ? `-ERR ${cmd} Command not found!\n` : output;
+    return output === undefined ? { found: false, output: 'INVALID COMMAND!\n' } : { found: true, output };
+  }
+
+  /** Runs an api command as api_exec does: its output, or `-ERR <cmd> Command not found!`. */
+  async runApi(cmd: string, arg: string | undefined, session?: Channel): Promise<string> {
+    const { found, output } = await this.executeApi(cmd, arg, session);
+    return found ? output : `-ERR ${cmd} Command not found!\n`;
+  }
+
+  /**
+   * An `api` sent with `console_execute: true` (fs_cli -x): switch_console_execute
+   * (switch_console.c, v1.10.12) splits the line at `;;`, cuts each part at CR/LF and its first
+   * space into command and argument, and runs them in order into one output. When the last one is
+   * unknown, api_exec answers `-ERR <whole line> Command not found!`. (Console aliases, kept in
+   * the core db's aliases table, are not simulated: a default install has none.)
+   */
+  async runConsoleLine(line: string): Promise<string> {
+    const text = line.replace(/^ +/, '');
+    let output = '';
+    let found = false;
+    for (const part of text.split(';;')) {
+      const cut = part.search(/[\r\n]/);
+      const command = cut === -1 ? part : part.slice(0, cut);
+      const sp = command.indexOf(' ');
+      const result = await this.executeApi(sp === -1 ? command : command.slice(0, sp), sp === -1 ? undefined : command.slice(sp + 1));
+      output += result.output;
+      found = result.found;
+    }
+    return found ? output : `-ERR ${line} Command not found!\n`;
+  }
+
+  /** The names of the api commands that answer (built in, registered, or given a fixed output). */
+  apiNames(): string[] {
+    return [...new Set([...this.apis.keys(), ...this.apiOverrides.keys()])];
   }
 
   /** bgapi: runs the command detached, then fires BACKGROUND_JOB (MES api_exec). */
@@ -776,6 +852,13 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements SimCore 
     this.emit('connection', { outbound: true, remoteAddress: socket.remoteAddress, remotePort: socket.remotePort });
     if (async) {
       while (ch.ready && !conn.closed && !conn.connected && !this.isStopped) await ch.waitSignal();
+      // socket_function parks as soon as its polling loop (switch_cond_next, about 1 ms) sees
+      // LFLAG_CONNECTED, racing the listener: after `myevents` a real FreeSWITCH 1.10.12 delivered
+      // the channel's CHANNEL_PARK in 8 sessions of 11. The simulator decides the race one way: it
+      // parks once the commands that arrived with `connect` have been handled. A program that sends
+      // myevents along with connect (as the library's call session does) gets CHANNEL_PARK; one that
+      // waits for the connect reply first (as in the outbound capture) does not.
+      while (ch.ready && !conn.closed && !conn.caughtUpAfterConnect && !this.isStopped) await ch.waitSignal();
       if (conn.closed || this.isStopped) return;
       ch.controlled = true; // switch_ivr_park sets CF_CONTROLLED; the listener clears it when it ends
       await this.engine.park(ch, true);
@@ -790,4 +873,9 @@ function formatUptime(ms: number): string {
   const s = Math.floor(ms / 1000);
   const pl = (n: number, w: string): string => `${n} ${w}${n === 1 ? '' : 's'}`;
   return `${pl(0, 'year')}, ${pl(Math.floor(s / 86400), 'day')}, ${pl(Math.floor(s / 3600) % 24, 'hour')}, ${pl(Math.floor(s / 60) % 60, 'minute')}, ${pl(s % 60, 'second')}, ${pl(Math.floor(ms) % 1000, 'millisecond')}, ${pl(Math.floor(ms * 1000) % 1000, 'microsecond')}`;
+}
+
+/** switch_strip_whitespace: CR, LF, tab, vertical tab and space off both ends. */
+function stripWhitespace(text: string): string {
+  return text.replace(/^[\r\n\t\v ]+|[\r\n\t\v ]+$/g, '');
 }

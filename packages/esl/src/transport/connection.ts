@@ -9,6 +9,7 @@ import {
   EslTimeoutError,
 } from '../errors.js';
 import { EslEvent } from '../protocol/event.js';
+import { LOG_LEVEL_NAMES } from '../protocol/log-levels.js';
 import type { Frame } from '../protocol/frame.js';
 import { Parser, type ParserOptions } from '../protocol/parser.js';
 import { emitSafely } from '../emit.js';
@@ -31,7 +32,7 @@ export interface LogRecord {
   text: string;
 }
 
-export const LOG_LEVEL_NAMES = ['CONSOLE', 'ALERT', 'CRIT', 'ERR', 'WARNING', 'NOTICE', 'INFO', 'DEBUG'] as const;
+export { LOG_LEVEL_NAMES };
 
 export interface SendOptions {
   /** Reject if no reply arrives within this many ms. No default: a long api call must be able to finish. */
