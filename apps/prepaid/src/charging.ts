@@ -1,27 +1,46 @@
 /**
  * The charging logic of one call (steps 7–10 of the call flow), with no socket in sight: it asks a
- * ledger for balances and writes interval records, keeps its own timers (through an injectable
- * clock, so tests run it in virtual time), and asks its owner to hang up.
+ * ledger for balances and charges, keeps FreeSWITCH's scheduled hangup at the end of the paid time
+ * (through a SwitchDeadline), keeps its own timers (through an injectable clock, so tests run it in
+ * virtual time), and asks its owner to hang up.
  *
  * Rules
  * - Before bridging, and every `ringCheckMs` while ringing, the call may go on only while MORE
  *   THAN ONE interval remains (the seed's rule: one for the interval about to start, one spare).
- * - On answer, interval 1 is recorded at once; interval n+1 at answer + n × interval_duration.
- *   Each record pays for the interval that is starting, and the balance is read again after it:
- *   - below 0: a concurrent call spent the last interval first; hang up now (this call is over
- *     by at most the interval just recorded);
- *   - exactly 0: this interval is paid, there is none after it. When it ends the balance is read
- *     once more (a top-up may have arrived) and the call is cut off if it is still < 1. So a call
- *     is cut off exactly when its credit runs out, without being charged for time it cannot use.
- * - Any ledger error hangs up (fail closed). Stopping (hangup) cancels every timer; an answer
- *   from an operation that was in flight then is ignored.
+ * - On answer, interval 1 is charged at once; interval n+1 when interval n ends. Each charge is
+ *   atomic against the account's credit (the ledger refuses a charge the credit does not cover),
+ *   so concurrent calls never spend more than was credited.
+ * - After each charge the channel's scheduled hangup moves to the end of the paid time, rounded UP
+ *   to FreeSWITCH's whole second (its scheduler has no finer resolution): the call never gets cut
+ *   before its paid time, and if this process dies, its socket breaks or its database freezes, the
+ *   switch ends the call at most 1 s after it (plus the scheduler's 0.5 s look).
+ * - That hangup must be moved before it fires, which takes a charge and two api commands. When an
+ *   interval's start lies less than `rescheduleLeadMs` before the whole second the hangup is set
+ *   for, that interval (and, for intervals shorter than the lead, those after it up to that
+ *   second) is charged `rescheduleLeadMs` before that second instead. When the call ends, an
+ *   interval charged ahead whose start the call never reached is given back, and one that started
+ *   but was not charged yet (a late timer) is charged (`settle`).
+ * - A refused charge ahead is tried again when its interval starts (a top-up may have arrived);
+ *   refused then, the call is cut off (ALLOTTED_TIMEOUT) exactly at the end of what it paid.
+ * - A database error cuts the call off at the end of its paid time, and a charge still unanswered
+ *   when FreeSWITCH's scheduled hangup is due cuts the call off then (fail closed). Stopping (hangup) cancels every timer; an answer from
+ *   an operation that was in flight then still counts the interval it charged.
  */
 import { EventEmitter } from 'node:events';
-import type { IntervalRecordInput } from './store.js';
+import type { ChargeResult, IntervalChargeInput } from './documents.js';
 
 export interface Ledger {
   remaining(account: string): Promise<number>;
-  recordInterval(input: IntervalRecordInput): Promise<'recorded' | 'duplicate'>;
+  chargeInterval(input: IntervalChargeInput): Promise<ChargeResult>;
+  giveBackInterval(input: { account: string; call: string; interval: number; intervalDuration: number; server?: string }): Promise<ChargeResult>;
+}
+
+/** FreeSWITCH's side of the paid time: the one scheduled hangup a charged call's channel carries. */
+export interface SwitchDeadline {
+  /** ms to add to the clock's time to get FreeSWITCH's (learnt from events' Event-Date-Timestamp). */
+  offsetMs(): number;
+  /** Replace the channel's scheduled hangup by one at this epoch second of FreeSWITCH's clock. */
+  schedule(epochSecond: number): Promise<void>;
 }
 
 /** Time source and timers; tests pass a virtual clock. */
@@ -54,6 +73,14 @@ export const HANGUP_CAUSE: Readonly<Record<HangupReason, string>> = {
   'database-error': 'NORMAL_TEMPORARY_FAILURE',
 };
 
+/** Default time before FreeSWITCH's scheduled hangup at which the next interval is charged at the latest. */
+export const DEFAULT_RESCHEDULE_LEAD_MS = 500;
+/**
+ * With no switch deadline: how long past the paid time a charge still in flight is waited for
+ * before the call is cut off (a database that stopped answering).
+ */
+export const SLOW_CHARGE_GRACE_MS = 1000;
+
 export interface ChargingOptions {
   account: string;
   call: string;
@@ -64,6 +91,10 @@ export interface ChargingOptions {
   /** Written into each interval record (diagnostics). */
   server?: string;
   clock?: Clock;
+  /** FreeSWITCH's scheduled hangup; without one the switch enforces nothing. */
+  deadline?: SwitchDeadline;
+  /** See the rules above (default 500 ms). */
+  rescheduleLeadMs?: number;
 }
 
 export type ChargingState = 'idle' | 'ringing' | 'charging' | 'stopped';
@@ -71,31 +102,44 @@ export type ChargingState = 'idle' | 'ringing' | 'charging' | 'stopped';
 export interface ChargeInfo {
   interval: number;
   remaining: number;
-  outcome: 'recorded' | 'duplicate';
+  outcome: 'charged' | 'duplicate';
 }
 
 /**
- * Events: `balance` ({ remaining, phase }), `charged` (ChargeInfo), `hangup` ({ reason, detail }),
- * `stopped`. Call `stop()` when the channel hangs up; `hangup` is emitted at most once.
+ * Events: `balance` ({ remaining, phase }), `charged` (ChargeInfo), `deadline` ({ epochSecond }),
+ * `deadline-error` (Error: the switch kept its earlier, earlier-ending hangup), `hangup`
+ * ({ reason, detail, cause }), `stopped`. Call `stop()` when the channel hangs up; `hangup` is
+ * emitted at most once.
  */
 export class ChargingSession extends EventEmitter {
   readonly account: string;
   readonly call: string;
   readonly intervalMs: number;
   readonly ringCheckMs: number;
+  readonly rescheduleLeadMs: number;
   private readonly ledger: Ledger;
   private readonly clock: Clock;
   private readonly server: string | undefined;
+  private readonly deadline: SwitchDeadline | undefined;
 
   private phase: ChargingState = 'idle';
-  private timer: unknown;
-  private timerDue: number | undefined;
-  /** Start of interval 1 (ms since epoch, on `clock`). */
+  private chargeTimer: unknown;
+  private chargeDue: number | undefined;
+  private paidEndTimer: unknown;
+  /** Start of interval 1 (ms, on `clock`). */
   private base: number | undefined;
-  private nextInterval = 1;
-  private lastRemaining: number | undefined;
-  /** Interval numbers known to be recorded for this call (by this session or before a restart). */
+  /** Every interval up to this one is paid. */
+  private paidThrough = 0;
+  /** Interval numbers known to be charged for this call (by this session or before a restart). */
   private readonly paid = new Set<number>();
+  private readonly givenBack = new Set<number>();
+  private charging = false;
+  /** The next charge was refused ahead of its interval; it is tried again when that starts. */
+  private refusedAhead = false;
+  /** settle() ran, or catchUpOnly() charged the call to its bound. */
+  private settled = false;
+  private lastRemaining: number | undefined;
+  private scheduledSecond: number | undefined;
   private hangupAsked = false;
   private readonly inFlight = new Set<Promise<unknown>>();
 
@@ -107,24 +151,34 @@ export class ChargingSession extends EventEmitter {
     this.call = options.call;
     this.intervalMs = options.intervalDuration * 1000;
     this.ringCheckMs = options.ringCheckMs ?? 10_000;
+    this.rescheduleLeadMs = options.rescheduleLeadMs ?? DEFAULT_RESCHEDULE_LEAD_MS;
     this.clock = options.clock ?? systemClock;
     this.server = options.server;
+    this.deadline = options.deadline;
   }
 
   get state(): ChargingState {
     return this.phase;
   }
-  /** Intervals recorded for this call so far (each counted once, however often it was written). */
+  /** Intervals charged to this call so far, net of those given back. */
   get intervalsCharged(): number {
-    return this.paid.size;
+    return this.paid.size - this.givenBack.size;
   }
   /** Balance seen by the last check, if any. */
   get remaining(): number | undefined {
     return this.lastRemaining;
   }
-  /** When the next timer fires (clock ms), for display and tests. */
+  /** When the next charge is due (clock ms), for display and tests. */
   get nextCheckAt(): number | undefined {
-    return this.timerDue;
+    return this.chargeDue;
+  }
+  /** End of the paid time (clock ms), once talking. */
+  get paidUntil(): number | undefined {
+    return this.base === undefined ? undefined : this.base + this.paidThrough * this.intervalMs;
+  }
+  /** The epoch second (FreeSWITCH's clock) of the channel's scheduled hangup, once set. */
+  get switchDeadline(): number | undefined {
+    return this.scheduledSecond;
   }
 
   /**
@@ -142,7 +196,7 @@ export class ChargingSession extends EventEmitter {
   startRinging(): void {
     if (this.phase !== 'idle') return;
     this.phase = 'ringing';
-    this.schedule(this.clock.now() + this.ringCheckMs, () => this.ringCheck());
+    this.scheduleCharge(this.clock.now() + this.ringCheckMs, () => this.ringCheck());
   }
 
   private async ringCheck(): Promise<void> {
@@ -157,7 +211,7 @@ export class ChargingSession extends EventEmitter {
     this.lastRemaining = remaining;
     this.emit('balance', { remaining, phase: 'ringing' });
     if (remaining > 1) {
-      this.schedule(this.clock.now() + this.ringCheckMs, () => this.ringCheck());
+      this.scheduleCharge(this.clock.now() + this.ringCheckMs, () => this.ringCheck());
     } else {
       this.askHangup('insufficient-credit', `${remaining} interval(s) left while ringing`);
     }
@@ -169,75 +223,52 @@ export class ChargingSession extends EventEmitter {
    */
   answered(at: number = this.clock.now()): void {
     if (this.phase === 'charging' || this.phase === 'stopped') return;
-    this.cancelTimer();
-    this.phase = 'charging';
-    this.base = at;
-    this.nextInterval = 1;
-    void this.charge();
+    this.startCharging(at, []);
   }
 
   /**
    * Take over a call another server (or an earlier run of this one) was already charging:
-   * `firstIntervalAt` is when interval 1 started, `recorded` the interval numbers already written.
-   * Every interval that has started since is charged now (already-written ones are duplicates and
-   * cost nothing), then charging goes on as usual.
+   * `firstIntervalAt` is when interval 1 started, `recorded` the interval numbers already charged.
+   * Every interval that has started since is charged now, one by one and each against the credit
+   * (the ones already recorded are skipped), then charging goes on as usual.
    */
   resume(firstIntervalAt: number, recorded: readonly number[]): void {
     if (this.phase === 'charging' || this.phase === 'stopped') return;
-    this.cancelTimer();
-    this.phase = 'charging';
-    this.base = firstIntervalAt;
-    const started = Math.max(1, Math.floor((this.clock.now() - firstIntervalAt) / this.intervalMs) + 1);
-    const done = new Set(recorded);
-    for (const n of done) this.paid.add(n);
-    void this.catchUp(started, done);
+    this.startCharging(firstIntervalAt, recorded);
   }
 
   /**
-   * For a call whose bridge already ended: charge every interval that started until now that is
-   * not in `recorded`, and nothing after. Resolves with the number of intervals now recorded;
-   * rejects on a ledger error.
+   * For a call whose bridge already ended: charge the intervals not in `recorded` that started
+   * before the bridge can have ended — now, or FreeSWITCH's scheduled hangup of the paid time,
+   * whichever is first — and nothing after; a refused charge ends the catching up. Resolves with
+   * the number of intervals now charged; rejects on a ledger error.
    */
   async catchUpOnly(firstIntervalAt: number, recorded: readonly number[]): Promise<number> {
-    if (this.phase === 'stopped') return this.paid.size;
-    this.cancelTimer();
+    if (this.phase === 'stopped') return this.intervalsCharged;
+    this.cancelTimers();
     this.base = firstIntervalAt;
     for (const n of recorded) this.paid.add(n);
-    const started = Math.max(1, Math.floor((this.clock.now() - firstIntervalAt) / this.intervalMs) + 1);
-    for (let n = 1; n <= started; n++) {
+    this.advancePaidThrough();
+    const paidEnd = this.paidUntil!;
+    const until = Math.min(this.clock.now(), this.deadline ? this.switchSecondOf(paidEnd) * 1000 - this.deadline.offsetMs() : Infinity);
+    for (let n = 1; this.base + (n - 1) * this.intervalMs < until; n++) {
       if (this.paid.has(n)) continue;
-      await this.track(this.record(n));
+      const result = await this.track(this.ledger.chargeInterval(this.chargeInput(n)));
+      this.lastRemaining = result.remaining;
+      if (result.outcome === 'refused') break;
       this.paid.add(n);
     }
-    const remaining = await this.track(this.ledger.remaining(this.account));
-    this.lastRemaining = remaining;
-    this.emit('balance', { remaining, phase: 'talking' });
+    this.emit('balance', { remaining: this.lastRemaining, phase: 'talking' });
+    this.settled = true; // charged to its bound: nothing for settle() to add
     this.stop();
-    return this.paid.size;
+    return this.intervalsCharged;
   }
 
-  private async catchUp(started: number, done: Set<number>): Promise<void> {
-    for (let n = 1; n < started; n++) {
-      if (this.phase !== 'charging') return;
-      if (done.has(n)) continue;
-      try {
-        await this.track(this.record(n));
-        this.paid.add(n);
-      } catch (err) {
-        if (this.phase === 'charging') this.askHangup('database-error', describe(err));
-        return;
-      }
-    }
-    this.nextInterval = started;
-    // The interval in progress is charged by the normal path (which re-checks the balance).
-    await this.charge(true);
-  }
-
-  /** Step 10: the channel hung up. Cancels every timer; late answers are ignored. */
+  /** Step 10: the channel hung up. Cancels every timer; late answers are still counted. */
   stop(): void {
     if (this.phase === 'stopped') return;
     this.phase = 'stopped';
-    this.cancelTimer();
+    this.cancelTimers();
     this.emit('stopped');
   }
 
@@ -248,83 +279,204 @@ export class ChargingSession extends EventEmitter {
     }
   }
 
+  /**
+   * The call ended at `endedAt` (clock ms): settle its charging with what it really used. Every
+   * interval that had started by then and is not charged yet (its timer came late) is charged, each
+   * against the credit; every interval charged ahead that had not started is given back. An interval
+   * that started less than min(I/2, 250 ms) before the end counts as not started: the hangup asked
+   * at its start lands just after it. Resolves with the counts; rejects on a ledger error (what is
+   * not settled stays as it was).
+   */
+  async settle(endedAt: number): Promise<{ charged: number; givenBack: number }> {
+    const counts = { charged: 0, givenBack: 0 };
+    if (this.base === undefined || this.settled) return counts;
+    this.settled = true;
+    const grace = Math.min(this.intervalMs / 2, 250);
+    const started = (n: number) => this.base! + (n - 1) * this.intervalMs + grace <= endedAt;
+    for (let n = this.paidThrough + 1; started(n); n++) {
+      if (this.paid.has(n)) continue;
+      const result = await this.track(this.ledger.chargeInterval(this.chargeInput(n)));
+      this.lastRemaining = result.remaining;
+      if (result.outcome === 'refused') break;
+      this.paid.add(n);
+      counts.charged++;
+    }
+    this.advancePaidThrough();
+    for (const n of [...this.paid].sort((a, b) => a - b)) {
+      if (this.givenBack.has(n) || started(n)) continue;
+      const input: { account: string; call: string; interval: number; intervalDuration: number; server?: string } = {
+        account: this.account,
+        call: this.call,
+        interval: n,
+        intervalDuration: this.intervalMs / 1000,
+      };
+      if (this.server !== undefined) input.server = this.server;
+      const result = await this.track(this.ledger.giveBackInterval(input));
+      this.lastRemaining = result.remaining;
+      this.givenBack.add(n);
+      counts.givenBack++;
+    }
+    return counts;
+  }
+
   // ------------------------------------------------------------------ charging
 
-  private async charge(force = false): Promise<void> {
-    if (this.phase !== 'charging') return;
-    const n = this.nextInterval;
+  private startCharging(firstIntervalAt: number, recorded: readonly number[]): void {
+    this.cancelTimers();
+    this.phase = 'charging';
+    this.base = firstIntervalAt;
+    for (const n of recorded) this.paid.add(n);
+    this.advancePaidThrough();
+    void this.chargeNext();
+  }
+
+  /** Charges the first interval not yet paid, then moves FreeSWITCH's hangup and plans the next. */
+  private async chargeNext(): Promise<void> {
+    if (this.phase !== 'charging' || this.charging) return;
+    const n = this.paidThrough + 1;
+    const startsAt = this.base! + (n - 1) * this.intervalMs;
+    this.charging = true;
+    let result: ChargeResult;
     try {
-      // The interval before this one was the last one paid for: look again before cutting off,
-      // in case credit was added meanwhile.
-      if (!force && n > 1 && (this.lastRemaining ?? 0) < 1) {
-        const remaining = await this.track(this.ledger.remaining(this.account));
-        if (this.phase !== 'charging') return;
-        this.lastRemaining = remaining;
-        this.emit('balance', { remaining, phase: 'talking' });
-        if (remaining < 1) {
-          this.askHangup('credit-exhausted', `credit ran out after ${n - 1} interval(s)`);
-          return;
-        }
-      }
-      const outcome = await this.track(this.record(n));
-      this.paid.add(n);
-      const remaining = await this.track(this.ledger.remaining(this.account));
-      this.lastRemaining = remaining;
-      this.emit('charged', { interval: n, remaining, outcome } satisfies ChargeInfo);
-      if (this.phase !== 'charging') return;
-      if (remaining < 0) {
-        // Another call took the last interval between our check and our record.
-        this.askHangup('credit-exhausted', `balance ${remaining} after interval ${n}`);
-        return;
-      }
-      // A late tick (slow database) schedules the next one in the past, so it runs at once:
-      // intervals are caught up one by one, each followed by a balance check, never in a batch
-      // that could overdraw the account by more than the one interval.
-      this.nextInterval = n + 1;
-      this.schedule(this.base! + n * this.intervalMs, () => void this.charge());
+      result = await this.track(this.ledger.chargeInterval(this.chargeInput(n)));
     } catch (err) {
-      if (this.phase === 'charging') this.askHangup('database-error', describe(err));
+      this.charging = false;
+      this.cutOffAtPaidEnd('database-error', `charging interval ${n} failed: ${describe(err)}`);
+      return;
+    } finally {
+      this.charging = false;
+    }
+    this.lastRemaining = result.remaining;
+    if (result.outcome === 'refused') {
+      this.emit('balance', { remaining: result.remaining, phase: 'talking' });
+      if (this.phase !== 'charging') return;
+      if (this.clock.now() < startsAt) {
+        // Refused ahead of time: look again when the interval starts (a top-up may have come).
+        this.refusedAhead = true;
+        this.scheduleCharge(startsAt, () => void this.chargeNext());
+      } else {
+        this.askHangup('credit-exhausted', `credit ran out after ${this.paidThrough} interval(s)`);
+      }
+      return;
+    }
+    this.refusedAhead = false;
+    this.paid.add(n);
+    this.advancePaidThrough();
+    this.emit('charged', { interval: n, remaining: result.remaining, outcome: result.outcome } satisfies ChargeInfo);
+    if (this.phase !== 'charging') return;
+    await this.moveSwitchDeadline();
+    if (this.phase !== 'charging') return;
+    this.armPaidEnd();
+    this.scheduleCharge(this.nextChargeAt(), () => void this.chargeNext());
+  }
+
+  /** When the next interval is charged: when it starts, or `rescheduleLeadMs` before the switch's hangup. */
+  private nextChargeAt(): number {
+    const paidEnd = this.paidUntil!;
+    if (this.scheduledSecond === undefined || !this.deadline) return paidEnd;
+    const hangupAt = this.scheduledSecond * 1000 - this.deadline.offsetMs();
+    return Math.min(paidEnd, hangupAt - this.rescheduleLeadMs);
+  }
+
+  /** The whole second, in FreeSWITCH's clock, at which a call paid until `paidEnd` ends: rounded up. */
+  private switchSecondOf(paidEnd: number): number {
+    return Math.ceil((paidEnd + (this.deadline?.offsetMs() ?? 0)) / 1000);
+  }
+
+  private async moveSwitchDeadline(): Promise<void> {
+    if (!this.deadline) return;
+    // Never a second already begun: switch_scheduler_add_task_ex reads a runtime in the past as an
+    // interval to repeat, which would put the hangup decades away.
+    const begun = Math.floor((this.clock.now() + this.deadline.offsetMs()) / 1000);
+    const second = Math.max(this.switchSecondOf(this.paidUntil!), begun + 1);
+    if (second === this.scheduledSecond) return;
+    try {
+      await this.track(this.deadline.schedule(second));
+      this.scheduledSecond = second;
+      this.emit('deadline', { epochSecond: second });
+    } catch (err) {
+      // The earlier hangup stays in place: the call ends too early, never too late.
+      this.emit('deadline-error', err instanceof Error ? err : new Error(String(err)));
     }
   }
 
-  private record(n: number): Promise<'recorded' | 'duplicate'> {
-    const input: IntervalRecordInput = {
+  /**
+   * A charge still unanswered when FreeSWITCH's scheduled hangup is due (SLOW_CHARGE_GRACE_MS after
+   * the paid time without one): the database stopped answering; cut off now, rather than when the
+   * switch's scheduler next looks.
+   */
+  private armPaidEnd(): void {
+    if (this.paidEndTimer !== undefined) this.clock.clearTimeout(this.paidEndTimer);
+    const paidEnd = this.paidUntil!;
+    const due = this.deadline && this.scheduledSecond !== undefined
+      ? this.scheduledSecond * 1000 - this.deadline.offsetMs()
+      : paidEnd + SLOW_CHARGE_GRACE_MS;
+    this.paidEndTimer = this.clock.setTimeout(() => {
+      this.paidEndTimer = undefined;
+      if (this.phase !== 'charging' || this.paidUntil! > paidEnd) return;
+      if (this.refusedAhead) {
+        // Only a top-up could have saved the call, and none came in time.
+        this.askHangup('credit-exhausted', `credit ran out after ${this.paidThrough} interval(s)`);
+      } else if (this.charging) {
+        this.askHangup('database-error', `the database did not answer before the time paid for ran out (interval ${this.paidThrough + 1})`);
+      }
+    }, Math.max(0, due - this.clock.now()));
+  }
+
+  /** Fail closed at the end of what was paid (now, when that is past). */
+  private cutOffAtPaidEnd(reason: HangupReason, detail: string): void {
+    if (this.phase !== 'charging') return;
+    const paidEnd = this.paidUntil!;
+    if (paidEnd <= this.clock.now()) this.askHangup(reason, detail);
+    else this.scheduleCharge(paidEnd, () => this.askHangup(reason, detail));
+  }
+
+  private advancePaidThrough(): void {
+    while (this.paid.has(this.paidThrough + 1)) this.paidThrough++;
+  }
+
+  private chargeInput(n: number): IntervalChargeInput {
+    const input: IntervalChargeInput = {
       account: this.account,
       call: this.call,
       interval: n,
       intervalDuration: this.intervalMs / 1000,
       // The start of the interval it pays for: a server taking the call over reads the
-      // answer time back from interval 1.
+      // answer time back from it.
       at: new Date(this.base! + (n - 1) * this.intervalMs),
     };
     if (this.server !== undefined) input.server = this.server;
-    return this.ledger.recordInterval(input);
+    return input;
   }
 
   // ------------------------------------------------------------------ plumbing
 
   private askHangup(reason: HangupReason, detail: string): void {
-    this.cancelTimer();
+    this.cancelTimers();
     if (this.hangupAsked) return;
     this.hangupAsked = true;
     this.emit('hangup', { reason, detail, cause: HANGUP_CAUSE[reason] });
   }
 
-  private schedule(due: number, fn: () => void): void {
-    this.cancelTimer();
+  private scheduleCharge(due: number, fn: () => void): void {
+    if (this.chargeTimer !== undefined) this.clock.clearTimeout(this.chargeTimer);
+    this.chargeTimer = undefined;
+    this.chargeDue = undefined;
     if (this.phase === 'stopped') return;
-    this.timerDue = due;
-    this.timer = this.clock.setTimeout(() => {
-      this.timer = undefined;
-      this.timerDue = undefined;
+    this.chargeDue = due;
+    this.chargeTimer = this.clock.setTimeout(() => {
+      this.chargeTimer = undefined;
+      this.chargeDue = undefined;
       fn();
     }, Math.max(0, due - this.clock.now()));
   }
 
-  private cancelTimer(): void {
-    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
-    this.timer = undefined;
-    this.timerDue = undefined;
+  private cancelTimers(): void {
+    if (this.chargeTimer !== undefined) this.clock.clearTimeout(this.chargeTimer);
+    if (this.paidEndTimer !== undefined) this.clock.clearTimeout(this.paidEndTimer);
+    this.chargeTimer = undefined;
+    this.paidEndTimer = undefined;
+    this.chargeDue = undefined;
   }
 
   private track<T>(p: Promise<T>): Promise<T> {

@@ -23,8 +23,8 @@ export interface LiveCall {
   answeredAt: string | null;
   intervalsCharged: number;
   /**
-   * The end of the time paid for so far: each interval is charged when it starts, so this is
-   * answeredAt + intervalsCharged × intervalDuration.
+   * The end of the time paid for so far, as the server charges it (each interval is charged when it
+   * starts); FreeSWITCH's scheduled hangup ends the call there unless another interval is paid.
    */
   paidUntil: string | null;
   /** The account's balance (intervals) at the last check. */
@@ -49,10 +49,6 @@ export interface EndedCall {
 const iso = (date: Date | undefined): string | null => (date ? date.toISOString() : null);
 
 export function liveCall(report: CallReport): LiveCall {
-  const paidUntil =
-    report.answeredAt && report.intervalDuration !== undefined && report.intervalsCharged > 0
-      ? new Date(report.answeredAt.getTime() + report.intervalsCharged * report.intervalDuration * 1000)
-      : undefined;
   return {
     uuid: report.uuid,
     account: report.account,
@@ -61,7 +57,7 @@ export function liveCall(report: CallReport): LiveCall {
     intervalDuration: report.intervalDuration ?? null,
     answeredAt: iso(report.answeredAt),
     intervalsCharged: report.intervalsCharged,
-    paidUntil: iso(paidUntil),
+    paidUntil: iso(report.paidUntil),
     remaining: report.remaining ?? null,
     resumed: report.resumed ?? false,
   };

@@ -3,19 +3,26 @@
  * `socket <host>:<port> async full`; for each call this server:
  *
  *  1. reads the channel data: Unique-ID, variable_ccnq_account, variable_target;
- *  2. on the disconnect notice: `exit` if it says linger, ends the socket if it says disconnect;
+ *  2. on the disconnect notice: `exit` if it says linger, ends the socket if it says disconnect
+ *     (the call session does this itself);
  *  3. checks that the database is reachable, else kills the call (`bgapi uuid_kill <uuid>`);
  *  4. loads the account document; a missing account or any error hangs up;
  *  5. reads the account's interval_duration;
  *  6. `linger`, `filter Unique-ID <uuid>`, `event json ALL`;
  *  7. checks the remaining intervals (the `current` view); proceeds only while more than one remains;
- *  8. bridges to the target (`execute bridge`), re-checking the balance every ringCheckMs while ringing;
- *  9. on CHANNEL_ANSWER: stops the ringing timer, records one interval at once, then one every
- *     interval_duration, re-checking the balance after each; exhausted → hang up;
+ *  8. sets `execute_on_answer=sched_hangup +<s> ALLOTTED_TIMEOUT` (FreeSWITCH ends the first interval
+ *     by itself if nobody charges it), then bridges to the target (`execute bridge`), re-checking
+ *     the balance every ringCheckMs while ringing;
+ *  9. on CHANNEL_ANSWER: stops the ringing timer, charges one interval at once, then one every
+ *     interval_duration, each atomic against the credit; after each, the channel's scheduled
+ *     hangup moves to the end of the paid time (`api sched_del <uuid>` + `api sched_hangup
+ *     <epoch second> <uuid> ALLOTTED_TIMEOUT`); a refused charge cuts the call off at the end of
+ *     what it paid;
  * 10. on CHANNEL_HANGUP_COMPLETE: stops all timers. Any database error at any point hangs up
  *     (fail closed: the database being down never gives calls away).
  *
  * Steps 7–10 live in ChargingSession (socket-free); this file is the wiring to the call socket.
+ * docs/prepaid-charging.md explains the guarantees.
  */
 import { EventEmitter } from 'node:events';
 import os from 'node:os';
@@ -30,7 +37,7 @@ import {
   type Server,
   type ServerOptions,
 } from 'freeswitch-esl';
-import { ChargingSession, HANGUP_CAUSE, type Clock, type HangupReason } from './charging.js';
+import { ChargingSession, DEFAULT_RESCHEDULE_LEAD_MS, HANGUP_CAUSE, type Clock, type HangupReason, type SwitchDeadline } from './charging.js';
 import { createLogger, type Logger } from './log.js';
 import { describeError } from './redact.js';
 import type { PrepaidStore } from './store.js';
@@ -75,6 +82,10 @@ export interface CallReport {
   intervalsCharged: number;
   /** Balance (intervals) seen by the last check. */
   remaining?: number;
+  /** End of the time this call has paid for, once talking. */
+  paidUntil?: Date;
+  /** The epoch second (FreeSWITCH's clock) of the channel's scheduled hangup, once set. */
+  switchDeadline?: number;
   outcome?: CallOutcome;
   /** Human-readable detail of the outcome or of the last change. */
   detail?: string;
@@ -102,6 +113,8 @@ export interface PrepaidServerOptions {
   logger?: Logger;
   /** Balance re-check period while ringing, ms (default 10 000). */
   ringCheckMs?: number;
+  /** How long before FreeSWITCH's scheduled hangup the next interval is charged at the latest (default 500 ms). */
+  rescheduleLeadMs?: number;
   clock?: Clock;
   /** Written into interval records (default: host name and pid). */
   serverName?: string;
@@ -134,6 +147,7 @@ export class PrepaidServer extends EventEmitter {
   readonly store: PrepaidStore;
   readonly logger: Logger;
   readonly ringCheckMs: number;
+  readonly rescheduleLeadMs: number;
   readonly serverName: string;
   readonly hangupGraceMs: number;
   readonly hangupEscalationMs: number;
@@ -150,6 +164,7 @@ export class PrepaidServer extends EventEmitter {
     this.store = options.store;
     this.logger = options.logger ?? createLogger();
     this.ringCheckMs = options.ringCheckMs ?? 10_000;
+    this.rescheduleLeadMs = options.rescheduleLeadMs ?? DEFAULT_RESCHEDULE_LEAD_MS;
     this.serverName = options.serverName ?? `${os.hostname()}:${process.pid}`;
     this.hangupGraceMs = options.hangupGraceMs ?? 10_000;
     this.hangupEscalationMs = options.hangupEscalationMs ?? 2000;
@@ -194,6 +209,11 @@ export class PrepaidServer extends EventEmitter {
 
   reports(): CallReport[] {
     return [...this.live].map((c) => ({ ...c.report }));
+  }
+
+  /** The calls in progress, read-only: paid time, intervals charged, phase (for admin views). */
+  liveCalls(): LiveCall[] {
+    return [...this.live];
   }
 
   /**
@@ -285,12 +305,27 @@ function describeFailure(err: unknown, call: CallSession): string {
   );
 }
 
+/** What admin views may read about a call in progress. */
+export interface LiveCall {
+  readonly uuid: string;
+  readonly account: string;
+  readonly phase: CallPhase;
+  /** End of the time the call has paid for (undefined before answer). */
+  readonly paidUntil: Date | undefined;
+  /** Intervals charged so far, net of any given back. */
+  readonly intervalsCharged: number;
+}
+
 const TAKEN_OVER_CAUSE = 'NORMAL_CLEARING';
 /** Causes of a caller leg that ended by itself while its bridge was still ringing. */
 const CALLER_GAVE_UP = new Set(['NORMAL_CLEARING', 'ORIGINATOR_CANCEL', 'NORMAL_UNSPECIFIED']);
+/** The cause FreeSWITCH's scheduled hangup uses: the paid time is over. */
+const PAID_TIME_OVER = HANGUP_CAUSE['credit-exhausted'];
+/** Returned by a step that ended the call. */
+const STOP = Symbol('stop');
 
 /** One call, from arrival to the end of its socket session. */
-class PrepaidCall {
+class PrepaidCall implements LiveCall {
   readonly report: CallReport;
   private readonly server: PrepaidServer;
   private readonly call: CallSession;
@@ -300,8 +335,10 @@ class PrepaidCall {
   private hangupAsked = false;
   private outcomeLocked = false;
   private answered = false;
-  private hangupCompleteSeen = false;
-  private lingerNotice = false;
+  /** FreeSWITCH's clock minus ours, ms: the largest Event-Date-Timestamp lead seen (transit only lowers it). */
+  private switchOffset: number | undefined;
+  /** When the channel hung up, on our clock (from CHANNEL_HANGUP's Event-Date-Timestamp). */
+  private hungUpAt: number | undefined;
   private graceTimer: NodeJS.Timeout | undefined;
   private escalationTimer: NodeJS.Timeout | undefined;
 
@@ -318,11 +355,46 @@ class PrepaidCall {
       intervalsCharged: 0,
       arrivedAt: new Date(),
     };
+    this.noteSwitchTime(call.get('Event-Date-Timestamp'));
+  }
+
+  get uuid(): string {
+    return this.report.uuid;
+  }
+  get account(): string {
+    return this.report.account;
+  }
+  get phase(): CallPhase {
+    return this.report.phase;
+  }
+  get paidUntil(): Date | undefined {
+    return this.report.paidUntil;
+  }
+  get intervalsCharged(): number {
+    return this.report.intervalsCharged;
   }
 
   /** The channel is gone, or our side of the socket is. */
   private get gone(): boolean {
     return this.call.hungUp || !this.call.connected;
+  }
+
+  private now(): number {
+    return this.clock?.now() ?? Date.now();
+  }
+
+  /** Event-Date-Timestamp (µs) of something FreeSWITCH sent just now: learn its clock. */
+  private noteSwitchTime(micros: string | undefined): void {
+    const at = micros === undefined ? NaN : Number(micros) / 1000;
+    if (!Number.isFinite(at)) return;
+    const offset = at - this.now();
+    if (this.switchOffset === undefined || offset > this.switchOffset) this.switchOffset = offset;
+  }
+
+  /** A FreeSWITCH timestamp (µs) on our clock. */
+  private fromSwitchTime(micros: string | undefined): number | undefined {
+    const at = micros === undefined ? NaN : Number(micros) / 1000;
+    return Number.isFinite(at) ? at - (this.switchOffset ?? 0) : undefined;
   }
 
   private update(changes: Partial<CallReport>): void {
@@ -339,34 +411,26 @@ class PrepaidCall {
 
   async run(): Promise<void> {
     const { call, log } = this;
-    // Step 1: the channel data.
-    const uuid = call.uuid;
     const account = this.report.account;
     const target = this.report.target;
     log.info(`call arrived: account ${account || '(none)'}, target ${target || '(none)'}`, {
       mode: call.socketMode,
       control: call.control,
     });
-
-    // Step 2: the disconnect notice. (The session also handles it the same way; doing it here
-    // keeps the rule in the application's own words and logs it.)
-    // Deferred a turn so the session records the notice's own reason first; the calls are then
-    // no-ops unless the session has not already acted.
-    call.on('disconnect-notice', (notice: { disposition: string }) => {
-      log.info(`disconnect notice: ${notice.disposition}`);
-      this.lingerNotice ||= notice.disposition === 'linger';
-      if (notice.disposition === 'disconnect') setImmediate(() => void call.close());
-      else if (notice.disposition === 'linger' && this.hangupCompleteSeen) setImmediate(() => void call.exit());
+    // Step 2 (the disconnect notice) is the call session's: it exits or closes as the notice says.
+    call.on('event', (ev: EslEvent) => this.noteSwitchTime(ev.get('Event-Date-Timestamp')));
+    call.on('CHANNEL_HANGUP', (ev: EslEvent) => {
+      this.hungUpAt ??= this.fromSwitchTime(ev.get('Event-Date-Timestamp'));
     });
     call.on('hangup', (info: { cause?: string }) => this.onChannelDown(info.cause));
     call.on('CHANNEL_HANGUP_COMPLETE', (ev: EslEvent) => this.onHangupComplete(ev));
-    call.on('CHANNEL_ANSWER', () => this.onAnswer('CHANNEL_ANSWER'));
+    call.on('CHANNEL_ANSWER', (ev: EslEvent) => this.onAnswer('CHANNEL_ANSWER', ev));
     // A caller leg answered before it reached the socket gets no CHANNEL_ANSWER when the far end
     // picks up; CHANNEL_BRIDGE is then the moment talking starts.
-    call.on('CHANNEL_BRIDGE', () => this.onAnswer('CHANNEL_BRIDGE'));
+    call.on('CHANNEL_BRIDGE', (ev: EslEvent) => this.onAnswer('CHANNEL_BRIDGE', ev));
 
     try {
-      await this.steps(uuid, account, target);
+      await this.steps(account, target);
     } catch (err) {
       if (!this.gone) {
         const why = describeFailure(err, call);
@@ -377,12 +441,33 @@ class PrepaidCall {
     await this.waitForEnd();
   }
 
-  private async steps(uuid: string, account: string, target: string): Promise<void> {
+  /**
+   * One database step of the flow: its value, or STOP when the call is over — the channel went
+   * away meanwhile (abandoned), or the step failed (logged, hung up: fail closed).
+   */
+  private async dbStep<T>(what: string, work: () => Promise<T>): Promise<T | typeof STOP> {
+    let value: T;
+    try {
+      value = await work();
+    } catch (err) {
+      this.log.error(`${what} failed: ${describeError(err)}`);
+      await this.hangup('database-error', `${what} failed: ${describeError(err)}`, 'database-error');
+      return STOP;
+    }
+    if (this.gone) {
+      this.abandonedBeforeAnswer();
+      return STOP;
+    }
+    return value;
+  }
+
+  private async steps(account: string, target: string): Promise<void> {
     const { call, log, server } = this;
+    const uuid = call.uuid;
     const store = server.store;
     this.update({ phase: 'checking' });
 
-    // Step 3: is the database reachable?
+    // Step 3: is the database reachable? If not, the call is killed outright.
     try {
       await store.ping();
     } catch (err) {
@@ -394,14 +479,8 @@ class PrepaidCall {
     if (this.gone) return this.abandonedBeforeAnswer();
 
     // Step 4: the account.
-    let accountDoc;
-    try {
-      accountDoc = await store.getAccount(account);
-    } catch (err) {
-      log.error(`could not load account ${account}: ${describeError(err)}`);
-      return this.hangup('database-error', `could not load account: ${describeError(err)}`, 'database-error');
-    }
-    if (this.gone) return this.abandonedBeforeAnswer();
+    const accountDoc = await this.dbStep('loading the account', () => store.getAccount(account));
+    if (accountDoc === STOP) return;
     if (!accountDoc) {
       log.warn(`unknown account ${JSON.stringify(account)}, hanging up`);
       return this.hangup('unknown-account', `no account ${JSON.stringify(account)}`, undefined, 'CALL_REJECTED');
@@ -418,39 +497,11 @@ class PrepaidCall {
     await call.subscribe('ALL', 'json');
     if (this.gone) return this.abandonedBeforeAnswer();
 
-    const charging = new ChargingSession(store, {
-      account,
-      call: uuid,
-      intervalDuration,
-      ringCheckMs: server.ringCheckMs,
-      server: server.serverName,
-      ...(this.clock ? { clock: this.clock } : {}),
-    });
-    this.charging = charging;
-    charging.on('balance', (b: { remaining: number; phase: string }) => {
-      log.debug(`balance ${b.remaining} interval(s) (${b.phase})`);
-      this.update({ remaining: b.remaining });
-    });
-    charging.on('charged', (c: { interval: number; remaining: number; outcome: string }) => {
-      log.info(`charged interval ${c.interval}${c.outcome === 'duplicate' ? ' (already recorded)' : ''}; ${c.remaining} remaining`);
-      this.update({ intervalsCharged: charging.intervalsCharged, remaining: c.remaining });
-    });
-    charging.on('hangup', (h: { reason: HangupReason; detail: string }) => {
-      const outcome: CallOutcome =
-        h.reason === 'database-error' ? 'database-error' : h.reason === 'credit-exhausted' ? 'cut-off' : 'no-credit';
-      log.warn(`hanging up: ${h.detail}`);
-      void this.hangup(outcome, h.detail, h.reason);
-    });
+    const charging = this.startChargingSession(account, intervalDuration);
 
     // A call this server (or another) was already charging: take it over instead of bridging again.
-    let earlier;
-    try {
-      earlier = await store.callState(uuid);
-    } catch (err) {
-      log.error(`could not read the call's records: ${describeError(err)}`);
-      return this.hangup('database-error', `could not read the call's records: ${describeError(err)}`, 'database-error');
-    }
-    if (this.gone) return this.abandonedBeforeAnswer();
+    const earlier = await this.dbStep("reading the call's records", () => store.callState(account, uuid));
+    if (earlier === STOP) return;
     if (earlier.end) {
       log.warn(`this call's charging already ended (${earlier.end.intervals_charged} interval(s)): nothing more to sell`);
       this.update({ resumed: true, intervalsCharged: earlier.records.length });
@@ -460,14 +511,8 @@ class PrepaidCall {
     if (earlier.records.length > 0) return this.takeOver(earlier.records.map((r) => ({ interval: r.interval, at: r.at })));
 
     // Step 7: more than one interval left?
-    let proceed: boolean;
-    try {
-      proceed = await charging.canProceed();
-    } catch (err) {
-      log.error(`balance check failed: ${describeError(err)}`);
-      return this.hangup('database-error', `balance check failed: ${describeError(err)}`, 'database-error');
-    }
-    if (this.gone) return this.abandonedBeforeAnswer();
+    const proceed = await this.dbStep('the balance check', () => charging.canProceed());
+    if (proceed === STOP) return;
     if (!proceed) {
       log.warn(`not enough credit: ${charging.remaining} interval(s) left`);
       return this.hangup('no-credit', `${charging.remaining} interval(s) left`, 'insufficient-credit');
@@ -479,6 +524,12 @@ class PrepaidCall {
       log.warn('no target to bridge to');
       return this.hangup('no-target', 'the channel has no target variable', undefined, 'UNALLOCATED_NUMBER');
     }
+    // FreeSWITCH ends the first interval by itself if no charge moves this hangup (this process
+    // died at the answer). `+N` fires between N-1 and N s later (whole seconds), so N - 1 must
+    // cover the interval.
+    const firstInterval = Math.ceil(intervalDuration) + 1;
+    await call.setVariable('execute_on_answer', `sched_hangup +${firstInterval} ${PAID_TIME_OVER}`);
+    if (this.gone) return this.abandonedBeforeAnswer();
     this.update({ phase: 'ringing' });
     charging.startRinging();
     log.info(`bridging to ${target}`);
@@ -503,12 +554,72 @@ class PrepaidCall {
     return this.hangup('completed', 'the far end hung up', undefined, 'NORMAL_CLEARING');
   }
 
+  private startChargingSession(account: string, intervalDuration: number): ChargingSession {
+    const { log, server } = this;
+    const charging = new ChargingSession(server.store, {
+      account,
+      call: this.call.uuid,
+      intervalDuration,
+      ringCheckMs: server.ringCheckMs,
+      rescheduleLeadMs: server.rescheduleLeadMs,
+      server: server.serverName,
+      deadline: this.switchDeadline(),
+      ...(this.clock ? { clock: this.clock } : {}),
+    });
+    this.charging = charging;
+    charging.on('balance', (b: { remaining: number; phase: string }) => {
+      log.debug(`balance ${b.remaining} interval(s) (${b.phase})`);
+      this.update({ remaining: b.remaining });
+    });
+    charging.on('charged', (c: { interval: number; remaining: number; outcome: string }) => {
+      log.info(`charged interval ${c.interval}${c.outcome === 'duplicate' ? ' (already recorded)' : ''}; ${c.remaining} remaining`);
+      this.update({ intervalsCharged: charging.intervalsCharged, remaining: c.remaining, paidUntil: new Date(charging.paidUntil!) });
+    });
+    charging.on('deadline', (d: { epochSecond: number }) => {
+      log.debug(`FreeSWITCH hangs the call up at ${d.epochSecond} unless charged on`);
+      this.update({ switchDeadline: d.epochSecond });
+    });
+    charging.on('deadline-error', (err: Error) => {
+      log.error(`could not move the scheduled hangup (the earlier one stays): ${describeError(err)}`);
+    });
+    charging.on('hangup', (h: { reason: HangupReason; detail: string }) => {
+      const outcome: CallOutcome =
+        h.reason === 'database-error' ? 'database-error' : h.reason === 'credit-exhausted' ? 'cut-off' : 'no-credit';
+      log.warn(`hanging up: ${h.detail}`);
+      void this.hangup(outcome, h.detail, h.reason);
+    });
+    return charging;
+  }
+
+  /**
+   * The channel's one scheduled hangup. `sched_hangup` adds a task and cannot name the one it
+   * replaces, and `sched_del <uuid>` removes all of the channel's; both are written at once, so
+   * FreeSWITCH runs them back to back in its listener thread: the channel is without a task only
+   * between the two, never while this process could die between sending them.
+   */
+  private switchDeadline(): SwitchDeadline {
+    const { call } = this;
+    return {
+      offsetMs: () => this.switchOffset ?? 0,
+      schedule: async (epochSecond) => {
+        if (this.gone) throw new Error('the call socket is closed');
+        const options = { timeout: this.server.hangupGraceMs };
+        await Promise.all([
+          call.api(`sched_del ${call.uuid}`, options),
+          call.api(`sched_hangup ${epochSecond} ${call.uuid} ${PAID_TIME_OVER}`, options),
+        ]);
+      },
+    };
+  }
+
   /**
    * A restart left this call with interval records and no end marker: the server charging it
-   * went away mid-call. FreeSWITCH keeps a bridge going when the socket drops and runs the next
+   * went away mid-call, and FreeSWITCH's scheduled hangup kept the call within what it paid (to
+   * the whole second). FreeSWITCH keeps a bridge going when the socket drops and runs the next
    * dialplan step (here: `socket` to us again) when it ends, so the call is usually no longer
-   * bridged by now. Either way every interval started until now is charged (the ones already
-   * written cost nothing: same ids); a call still bridged is then charged on as usual.
+   * bridged by now. Either way every interval started until the bridge can have ended is charged,
+   * each against the credit (the ones already written are skipped); a call still bridged is then
+   * charged on as usual.
    */
   private async takeOver(records: Array<{ interval: number; at: string }>): Promise<void> {
     const charging = this.charging!;
@@ -523,32 +634,29 @@ class PrepaidCall {
     this.answered = true;
     this.update({ resumed: true, phase: 'talking', answeredAt: new Date(firstIntervalAt), intervalsCharged: records.length });
     if (!bridged) {
-      try {
-        const charged = await charging.catchUpOnly(firstIntervalAt, records.map((r) => r.interval));
-        this.update({ intervalsCharged: charged });
-      } catch (err) {
-        this.log.error(`could not charge the rest of the call: ${describeError(err)}`);
-        return this.hangup('database-error', `could not charge the rest of the call: ${describeError(err)}`, 'database-error');
-      }
+      const charged = await this.dbStep('charging the rest of the call', () =>
+        charging.catchUpOnly(firstIntervalAt, records.map((r) => r.interval)),
+      );
+      if (charged === STOP) return;
+      this.update({ intervalsCharged: charged });
       this.decide('taken-over-ended', 'taken over after a restart; the bridge had ended');
       return this.hangup('taken-over-ended', 'bridge ended', undefined, TAKEN_OVER_CAUSE);
     }
     charging.resume(firstIntervalAt, records.map((r) => r.interval));
   }
 
-  private onAnswer(via: string): void {
+  private onAnswer(via: string, ev: EslEvent): void {
     if (this.answered || !this.charging || this.charging.state === 'stopped') return;
     this.answered = true;
+    // Interval 1 starts at the answer as FreeSWITCH dates it.
+    const at = this.fromSwitchTime(ev.get('Event-Date-Timestamp')) ?? this.now();
     this.log.info(`answered (${via}): charging starts`);
-    this.update({ phase: 'talking', answeredAt: new Date() });
+    this.update({ phase: 'talking', answeredAt: new Date(at) });
     // Step 9: stops the ringing timer, charges interval 1 at once.
-    this.charging.answered();
+    this.charging.answered(at);
   }
 
   private onHangupComplete(ev: EslEvent): void {
-    this.hangupCompleteSeen = true;
-    // Step 2, linger side: the final event is in, so leave.
-    if (this.lingerNotice) setImmediate(() => void this.call.exit());
     // Step 10: every timer stops.
     this.charging?.stop();
     const cause = ev.get('Hangup-Cause');
@@ -560,7 +668,8 @@ class PrepaidCall {
   private onChannelDown(cause: string | undefined): void {
     this.charging?.stop();
     if (cause) this.update({ hangupCause: cause });
-    if (this.answered) this.decide('completed', `hung up (${cause ?? 'no cause'})`);
+    if (this.answered && cause === PAID_TIME_OVER) this.decide('cut-off', 'FreeSWITCH ended the call at the end of its paid time');
+    else if (this.answered) this.decide('completed', `hung up (${cause ?? 'no cause'})`);
     else if (this.report.phase === 'ringing' && cause && !CALLER_GAVE_UP.has(cause)) {
       // FreeSWITCH hung the caller up because the bridge failed (busy, rejected, ...).
       this.decide('not-answered', `bridge failed: ${cause}`);
@@ -664,6 +773,7 @@ class PrepaidCall {
     this.charging?.stop();
     await this.charging?.whenIdle();
     // The socket went away while the channel may still be up and billable: make sure it ends.
+    // (FreeSWITCH's scheduled hangup ends it at the end of its paid time anyway.)
     if (!call.hungUp && !this.hangupAsked && (end.reason === 'closed' || end.reason === 'error')) {
       this.log.error(`call socket lost (${end.reason}${end.error ? `: ${describeError(end.error)}` : ''}) while the call was up`);
       this.decide('socket-lost', `call socket lost (${end.reason})`);
@@ -671,10 +781,22 @@ class PrepaidCall {
       await this.server.killThroughApi(call.uuid, this.log);
     }
     if (!this.outcomeLocked) this.decide(this.answered ? 'completed' : 'abandoned', `session ended (${end.reason})`);
+    // Charged for exactly the intervals the call started: only for a channel known to be down,
+    // whose end is known.
+    if (this.charging && this.answered && call.hungUp) {
+      try {
+        const settled = await this.charging.settle(this.hungUpAt ?? this.now());
+        if (settled.charged > 0) this.log.info(`charged ${settled.charged} interval(s) started before the end`);
+        if (settled.givenBack > 0) this.log.info(`gave back ${settled.givenBack} interval(s) charged ahead and never started`);
+      } catch (err) {
+        this.log.error(`could not settle the call's last intervals: ${describeError(err)}`);
+      }
+    }
     const changes: Partial<CallReport> = { phase: 'ended', sessionEnd: end.reason, endedAt: new Date() };
     if (end.hangupCause) changes.hangupCause = end.hangupCause;
+    if (this.charging?.remaining !== undefined) changes.remaining = this.charging.remaining;
     Object.assign(this.report, changes);
-    if (this.charging) this.report.intervalsCharged = Math.max(this.report.intervalsCharged, this.charging.intervalsCharged);
+    if (this.charging && this.charging.intervalsCharged > 0) this.report.intervalsCharged = this.charging.intervalsCharged;
     // Only a call whose channel is known to be down has finished charging; after a lost socket
     // the channel may still be talking, and whoever gets it next must charge the rest.
     if (this.report.intervalsCharged > 0 && call.hungUp) {

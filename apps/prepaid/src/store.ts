@@ -1,33 +1,43 @@
 /**
  * The prepaid database, through PouchDB: embedded (LevelDB files in a data directory, or in memory)
- * or a real CouchDB over HTTP. Everything the application stores or reads goes through here.
- *
- * Documents
- * - `account:<account>`   type 'account', interval_duration (seconds), name, created_at
- * - `credit:<account>:<id>` type 'credit', account, intervals (> 0), reason, created_at
- * - `interval_record:<call uuid>:<n>` type 'interval_record', account, call, interval (n),
- *   intervals (-1), interval_duration, at. The id is deterministic, so writing the same interval
- *   again (a retry after a timeout, or a restarted server catching up) conflicts instead of
- *   charging twice. Every document is written once and never updated: calls running at the same
- *   time on one account, on one or several app servers, never conflict with each other.
+ * or a real CouchDB over HTTP. Everything the application stores or reads goes through here; the
+ * documents are described in documents.ts.
  *
  * Every operation is bounded by `opTimeoutMs`, and every failure is a PrepaidDbError whose message
  * has credentials redacted. Callers treat any PrepaidDbError as "database down" and fail closed.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
-import PouchDB from 'pouchdb';
-import { DESIGN_DOC_ID, VIEW_CALLS, VIEW_CURRENT, designDocument, type DesignDoc } from './design.js';
-import { redactText, redactUrl } from './redact.js';
+import type PouchDB from 'pouchdb';
+import { openDatabase, describeConfig, type DocDatabase, type StorageConfig } from './databases.js';
+import { PrepaidDbError, PrepaidInputError, statusOf, toDbError } from './db-errors.js';
+import { DESIGN_DOC_ID, VIEW_CALLS, VIEW_GIVEN_BACK, designDocument, type DesignDoc } from './design.js';
+import {
+  accountId,
+  callEndId,
+  creditId,
+  creditPrefix,
+  isValidAccountName,
+  isValidToken,
+  ledgerEntryId,
+  ledgerPrefix,
+  prefixRange,
+  type AccountDoc,
+  type CallEndDoc,
+  type ChargeResult,
+  type CreditDoc,
+  type GiveBackDoc,
+  type IntervalChargeInput,
+  type IntervalRecordDoc,
+  type LedgerEntryDoc,
+} from './documents.js';
+import { accountSummary, listAccounts, recentCalls, type AccountListing, type AccountSummary, type CallSummary } from './reports.js';
+import { KeyedSingleFlight } from './single-flight.js';
 
-export type StorageConfig =
-  /** A CouchDB (or compatible) database URL, e.g. http://user:pass@host:5984/prepaid */
-  | { kind: 'couch'; url: string }
-  /** Embedded, on disk: the LevelDB files go in `<dataDir>/prepaid`. */
-  | { kind: 'disk'; dataDir: string }
-  /** Embedded, in memory. Stores with the same name in one process share their data. */
-  | { kind: 'memory'; name: string };
+export type { DocDatabase, StorageConfig } from './databases.js';
+export { PrepaidDbError, PrepaidInputError, toDbError, type PrepaidDbErrorCode } from './db-errors.js';
+export * from './documents.js';
+export type { AccountListing, AccountSummary, CallSummary } from './reports.js';
+export { findLedgerConflicts, reconcileLedgerConflicts, type LedgerConflict } from './conflicts.js';
 
 export interface StoreOptions {
   /** Bound on every database operation (default 5000 ms); past it the operation fails closed. */
@@ -38,177 +48,40 @@ export interface StoreOptions {
   observe?: (operation: string, seconds: number, ok: boolean) => void;
 }
 
-export type PrepaidDbErrorCode = 'PREPAID_DB_UNAVAILABLE' | 'PREPAID_DB_TIMEOUT' | 'PREPAID_DB_ERROR';
-
-/** The database could not do what was asked. Any of these makes a call fail closed. */
-export class PrepaidDbError extends Error {
-  readonly code: PrepaidDbErrorCode;
-  /** HTTP-style status from PouchDB/CouchDB when there was one. */
-  readonly status: number | undefined;
-  constructor(code: PrepaidDbErrorCode, message: string, options?: { status?: number; cause?: unknown }) {
-    super(redactText(message));
-    this.name = 'PrepaidDbError';
-    this.code = code;
-    this.status = options?.status;
-  }
-}
-
-/** A request the data refuses (bad name, unknown account, account exists): not a database fault. */
-export class PrepaidInputError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'PrepaidInputError';
-  }
-}
-
-export interface AccountDoc {
-  _id: string;
-  _rev?: string;
-  type: 'account';
-  account: string;
-  /** Length of one charged interval, in seconds (fractions allowed: the demo and tests use them). */
-  interval_duration: number;
-  name?: string;
-  created_at: string;
-}
-
-export interface CreditDoc {
-  _id: string;
-  _rev?: string;
-  type: 'credit';
-  account: string;
-  intervals: number;
-  reason?: string;
-  created_at: string;
-}
-
-export interface IntervalRecordDoc {
-  _id: string;
-  _rev?: string;
-  type: 'interval_record';
-  account: string;
-  call: string;
-  interval: number;
-  intervals: -1;
-  interval_duration: number;
-  at: string;
-  /** Which app server wrote it (diagnostics only). */
-  server?: string;
-}
-
-/**
- * Written once when a charged call ends: its charging is complete. A server that gets the same
- * channel again later (FreeSWITCH re-running `socket` after a restart) charges nothing more.
- */
-export interface CallEndDoc {
-  _id: string;
-  _rev?: string;
-  type: 'call_end';
-  account: string;
-  call: string;
-  intervals_charged: number;
-  outcome: string;
-  at: string;
-  server?: string;
-}
-
-export interface IntervalRecordInput {
-  account: string;
-  call: string;
-  interval: number;
-  intervalDuration: number;
-  at?: Date;
-  server?: string;
-}
-
-export interface CallSummary {
-  call: string;
-  account: string;
-  intervals: number;
-  firstChargeAt: Date;
-  lastChargeAt: Date;
-}
-
-/** One line of `prepaid account list`. */
-export interface AccountListing {
-  account: string;
-  name?: string;
-  interval_duration: number;
-  remaining: number;
-  created_at: string;
-}
-
-export interface AccountSummary {
-  account: AccountDoc;
-  remaining: number;
+/** An account's balance as the hot path reads it: credits and the newest ledger entry. */
+interface Position {
   credited: number;
-  charged: number;
-  credits: CreditDoc[];
-  calls: number;
+  /** The newest ledger entry's seq and running `used` (0, 0 for an account never charged). */
+  seq: number;
+  used: number;
+  /** When the credits were read (ms since epoch). */
+  readAt: number;
 }
 
-/** The PouchDB methods the store uses (tests may wrap a database to inject faults). */
-export type DocDatabase = Pick<PouchDB.Database, 'info' | 'get' | 'put' | 'allDocs' | 'query' | 'close' | 'destroy'>;
+/** An append refused on credits read before it was asked for: decided again on a fresh read. */
+const STALE_REFUSAL = Symbol('stale refusal');
 
-const ACCOUNT_NAME = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$/;
-const CALL_UUID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-
-export function isValidAccountName(account: string): boolean {
-  return ACCOUNT_NAME.test(account);
+/** The fields every ledger entry has, for the entry after `p` that changes `used` by `step`. */
+function ledgerFields(
+  input: { account: string; call: string; interval: number; intervalDuration: number; server?: string },
+  p: Position,
+  step: 1 | -1,
+): Omit<IntervalRecordDoc, 'type' | 'intervals' | 'at'> {
+  const fields: Omit<IntervalRecordDoc, 'type' | 'intervals' | 'at'> = {
+    _id: ledgerEntryId(input.account, p.seq + 1),
+    account: input.account,
+    call: input.call,
+    interval: input.interval,
+    seq: p.seq + 1,
+    used: p.used + step,
+    interval_duration: input.intervalDuration,
+  };
+  if (input.server !== undefined) fields.server = input.server;
+  return fields;
 }
 
-export const callEndId = (call: string): string => `call_end:${call}`;
-export const accountId = (account: string): string => `account:${account}`;
-export const creditId = (account: string, id: string): string => `credit:${account}:${id}`;
-/** Deterministic: the same call and interval number always give the same id. */
-export const intervalRecordId = (call: string, interval: number): string =>
-  `interval_record:${call}:${String(interval).padStart(6, '0')}`;
-
-let memoryAdapterLoaded: Promise<void> | undefined;
-function loadMemoryAdapter(): Promise<void> {
-  memoryAdapterLoaded ??= import('pouchdb-adapter-memory').then((mod) => {
-    PouchDB.plugin(mod.default);
-  });
-  return memoryAdapterLoaded;
-}
-
-function statusOf(err: unknown): number | undefined {
-  const status = (err as { status?: unknown } | null)?.status;
-  return typeof status === 'number' ? status : undefined;
-}
-
-function messageOf(err: unknown): string {
-  if (err instanceof Error) return err.message || err.name;
-  if (err && typeof err === 'object') {
-    const o = err as { message?: unknown; reason?: unknown; name?: unknown };
-    return String(o.message ?? o.reason ?? o.name ?? 'unknown error');
-  }
-  return String(err);
-}
-
-/** Map whatever PouchDB/node-fetch threw onto PrepaidDbError (redacted). */
-export function toDbError(err: unknown, what: string): PrepaidDbError {
-  if (err instanceof PrepaidDbError) return err;
-  const status = statusOf(err);
-  const msg = messageOf(err);
-  if (/\bLOCK: Resource temporarily unavailable/.test(msg)) {
-    // LevelDB takes an exclusive lock on the embedded database's directory.
-    return new PrepaidDbError(
-      'PREPAID_DB_UNAVAILABLE',
-      `${what}: the embedded database is in use by another process (a running \`prepaid serve\`?); ` +
-        'only one process can open it: stop that process, or keep the data in CouchDB (--couch) to share it',
-      { status, cause: err },
-    );
-  }
-  const unavailable =
-    status === undefined ||
-    status >= 500 ||
-    /closed|ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENOTFOUND|socket hang up|network|fetch failed/i.test(msg);
-  return new PrepaidDbError(unavailable ? 'PREPAID_DB_UNAVAILABLE' : 'PREPAID_DB_ERROR', `${what}: ${msg}`, {
-    status,
-    cause: err,
-  });
-}
+/** Writers racing for one account's next ledger entry retry at most this often before failing closed. */
+const MAX_LEDGER_RACES = 1000;
 
 export class PrepaidStore {
   /** Where the data lives, safe to log (credentials redacted). */
@@ -217,7 +90,12 @@ export class PrepaidStore {
   private db: DocDatabase;
   private readonly config: StorageConfig | undefined;
   private closed = false;
-  private readonly balanceFlights = new Map<string, SingleFlight<number>>();
+  private readonly balanceFlights = new KeyedSingleFlight<number>();
+  /** Per account: the end of its ledger as this process last wrote or saw it. */
+  private readonly ledgerEnds = new Map<string, Position>();
+  private readonly appendQueues = new Map<string, Promise<void>>();
+  private readonly refreshFlights = new KeyedSingleFlight<void>();
+
   private readonly observe: StoreOptions['observe'];
 
   private constructor(db: DocDatabase, description: string, config: StorageConfig | undefined, opTimeoutMs: number, observe?: StoreOptions['observe']) {
@@ -249,8 +127,11 @@ export class PrepaidStore {
     return new PrepaidStore(db, options.description ?? 'custom database', undefined, options.opTimeoutMs ?? 5000, options.observe);
   }
 
-  /** Run one database operation within the time bound, mapping every failure to PrepaidDbError. */
-  private async op<T>(what: string, fn: (db: DocDatabase) => Promise<T>): Promise<T> {
+  /**
+   * @internal Run one database operation within the time bound, mapping every failure to
+   * PrepaidDbError (reports.ts and conflicts.ts use it too).
+   */
+  async run<T>(what: string, fn: (db: DocDatabase) => Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(
@@ -275,23 +156,41 @@ export class PrepaidStore {
     }
   }
 
+  /** @internal A document by id, or undefined when there is none. */
+  getOptional<T>(what: string, id: string): Promise<T | undefined> {
+    return this.run(what, async (db) => {
+      try {
+        return (await db.get(id)) as unknown as T;
+      } catch (err) {
+        if (statusOf(err) === 404) return undefined;
+        throw err;
+      }
+    });
+  }
+
+  /** Create a document; false when one with its id exists already (409). */
+  private create(what: string, doc: { _id: string }): Promise<boolean> {
+    return this.run(what, async (db) => {
+      try {
+        await db.put(doc as unknown as PouchDB.Doc);
+        return true;
+      } catch (err) {
+        if (statusOf(err) === 409) return false;
+        throw err;
+      }
+    });
+  }
+
   /** Step 3 of the call flow: is the database there and answering? */
   async ping(): Promise<void> {
-    await this.op('ping', (db) => db.info());
+    await this.run('ping', (db) => db.info());
   }
 
   /** Install the design document, or upgrade an older one. Safe to race with other servers. */
   async installDesign(): Promise<'created' | 'upgraded' | 'unchanged'> {
     const wanted = designDocument();
     for (let attempt = 0; attempt < 5; attempt++) {
-      const existing = await this.op('read design document', async (db) => {
-        try {
-          return (await db.get(DESIGN_DOC_ID)) as unknown as DesignDoc;
-        } catch (err) {
-          if (statusOf(err) === 404) return undefined;
-          throw err;
-        }
-      });
+      const existing = await this.getOptional<DesignDoc>('read design document', DESIGN_DOC_ID);
       if (existing) {
         const version = typeof existing.prepaid_version === 'number' ? existing.prepaid_version : 0;
         // A newer server may have installed a newer design: never downgrade it.
@@ -301,7 +200,7 @@ export class PrepaidStore {
         }
       }
       const doc: DesignDoc = existing?._rev ? { ...wanted, _rev: existing._rev } : wanted;
-      const outcome = await this.op('write design document', async (db) => {
+      const outcome = await this.run('write design document', async (db) => {
         try {
           await db.put(doc);
           return existing ? ('upgraded' as const) : ('created' as const);
@@ -330,16 +229,8 @@ export class PrepaidStore {
       created_at: new Date().toISOString(),
     };
     if (input.name !== undefined) doc.name = input.name;
-    const result = await this.op('create account', async (db) => {
-      try {
-        return await db.put(doc as unknown as PouchDB.Doc);
-      } catch (err) {
-        if (statusOf(err) === 409) return undefined;
-        throw err;
-      }
-    });
-    if (!result) throw new PrepaidInputError(`account ${input.account} already exists`);
-    return { ...doc, _rev: result.rev };
+    if (!(await this.create('create account', doc))) throw new PrepaidInputError(`account ${input.account} already exists`);
+    return doc;
   }
 
   /**
@@ -349,20 +240,13 @@ export class PrepaidStore {
    */
   async getAccount(account: string): Promise<AccountDoc | null> {
     if (!isValidAccountName(account)) return null;
-    const doc = await this.op('load account', async (db) => {
-      try {
-        return await db.get(accountId(account));
-      } catch (err) {
-        if (statusOf(err) === 404) return null;
-        throw err;
-      }
-    });
-    if (doc === null) return null;
+    const doc = await this.getOptional<AccountDoc>('load account', accountId(account));
+    if (doc === undefined) return null;
     const duration = doc.interval_duration;
     if (doc.type !== 'account' || typeof duration !== 'number' || !Number.isFinite(duration) || duration <= 0) {
       throw new PrepaidDbError('PREPAID_DB_ERROR', `account ${account} has no valid interval_duration`);
     }
-    return doc as unknown as AccountDoc;
+    return doc;
   }
 
   /**
@@ -378,7 +262,7 @@ export class PrepaidStore {
       throw new PrepaidInputError('a credit is a positive whole number of intervals');
     }
     const id = options.id ?? randomUUID();
-    if (!CALL_UUID.test(id)) throw new PrepaidInputError(`invalid credit id ${JSON.stringify(id)}`);
+    if (!isValidToken(id)) throw new PrepaidInputError(`invalid credit id ${JSON.stringify(id)}`);
     if (!(await this.getAccount(account))) throw new PrepaidInputError(`no account ${account}`);
     const doc: CreditDoc = {
       _id: creditId(account, id),
@@ -388,123 +272,232 @@ export class PrepaidStore {
       created_at: new Date().toISOString(),
     };
     if (options.reason !== undefined) doc.reason = options.reason;
-    return this.op('add credit', async (db) => {
-      try {
-        const res = await db.put(doc as unknown as PouchDB.Doc);
-        return { credit: { ...doc, _rev: res.rev }, applied: true };
-      } catch (err) {
-        if (statusOf(err) !== 409) throw err;
-        return { credit: (await db.get(doc._id)) as unknown as CreditDoc, applied: false };
-      }
+    if (await this.create('add credit', doc)) return { credit: doc, applied: true };
+    const existing = await this.getOptional<CreditDoc>('read credit', doc._id);
+    return { credit: existing ?? doc, applied: false };
+  }
+
+  /** The account's credits, oldest first (top-ups: few per account, read in full). */
+  async credits(account: string): Promise<CreditDoc[]> {
+    const result = await this.run('read credits', (db) =>
+      db.allDocs({ ...prefixRange(creditPrefix(account)), include_docs: true }),
+    );
+    return result.rows
+      .map((row) => row.doc as unknown as CreditDoc | undefined)
+      .filter((c): c is CreditDoc => c?.type === 'credit' && c.account === account && typeof c.intervals === 'number')
+      .sort((a, b) => a.created_at.localeCompare(b.created_at));
+  }
+
+  /** The newest ledger entry of an account: one B-tree lookup, whatever the history's length. */
+  private async newestEntry(account: string): Promise<LedgerEntryDoc | undefined> {
+    const { startkey, endkey } = prefixRange(ledgerPrefix(account));
+    const result = await this.run('read the newest ledger entry', (db) =>
+      db.allDocs({ startkey: endkey, endkey: startkey, descending: true, limit: 1, include_docs: true }),
+    );
+    return result.rows[0]?.doc as unknown as LedgerEntryDoc | undefined;
+  }
+
+  private async position(account: string): Promise<Position> {
+    const [credits, newest] = await Promise.all([this.credits(account), this.newestEntry(account)]);
+    const credited = credits.reduce((sum, c) => sum + c.intervals, 0);
+    const readAt = Date.now();
+    if (newest === undefined) return { credited, seq: 0, used: 0, readAt };
+    if (typeof newest.seq !== 'number' || typeof newest.used !== 'number') {
+      throw new PrepaidDbError('PREPAID_DB_ERROR', `${newest._id} is not a ledger entry`);
+    }
+    return { credited, seq: newest.seq, used: newest.used, readAt };
+  }
+
+  /**
+   * Steps 7 and 9: remaining intervals (credits minus the net intervals used). Its cost does not
+   * grow with the account's history: the newest ledger entry carries the running total.
+   *
+   * Concurrent calls on one account share reads: a request made while a read is running waits for
+   * the next one, which starts after the running one ends, so its answer still counts every write
+   * the caller finished before asking.
+   */
+  remaining(account: string): Promise<number> {
+    return this.balanceFlights.run(account, async () => {
+      const p = await this.position(account);
+      return p.credited - p.used;
     });
   }
 
   /**
-   * Step 7: remaining intervals (credits minus charged intervals), from the `current` view.
-   *
-   * Concurrent calls on one account share queries: a request made while a query is running
-   * waits for the next one, which starts after the running one ends, so its answer still counts
-   * every write the caller finished before asking. Without this, a hundred calls on one account
-   * queue a hundred view queries behind each other (PouchDB runs them one by one).
+   * Charge one interval of a call, atomically against the account's credit: the charge takes the
+   * next place in the account's ledger only while the net intervals used stay within the credits
+   * (`refused` otherwise). Writers on one account race for that place; the loser reads again and
+   * retries. A timed-out or failed write is retried once at the same place, and finding our own
+   * charge there is `duplicate`, so a retry never charges twice.
    */
-  remaining(account: string): Promise<number> {
-    let flight = this.balanceFlights.get(account);
-    if (!flight) {
-      flight = new SingleFlight(() => this.queryRemaining(account));
-      this.balanceFlights.set(account, flight);
-    }
-    const result = flight.run();
-    const done = () => {
-      if (flight.idle && this.balanceFlights.get(account) === flight) this.balanceFlights.delete(account);
-    };
-    result.then(done, done);
-    return result;
-  }
-
-  private async queryRemaining(account: string): Promise<number> {
-    const result = await this.op('check balance', (db) =>
-      db.query<number>(VIEW_CURRENT, { key: account, reduce: true, group: true }),
-    );
-    const value = result.rows[0]?.value;
-    if (value === undefined) return 0;
-    if (typeof value !== 'number') throw new PrepaidDbError('PREPAID_DB_ERROR', 'balance view returned a non-number');
-    return value;
+  async chargeInterval(input: IntervalChargeInput): Promise<ChargeResult> {
+    if (!isValidToken(input.call)) throw new PrepaidInputError(`invalid call uuid ${JSON.stringify(input.call)}`);
+    if (!Number.isInteger(input.interval) || input.interval < 1) throw new PrepaidInputError('interval numbers start at 1');
+    const entry = (p: Position): IntervalRecordDoc => ({
+      ...ledgerFields(input, p, 1),
+      type: 'interval_record',
+      intervals: -1,
+      at: (input.at ?? new Date()).toISOString(),
+    });
+    return this.appendEntry('record interval', input.account, entry, (p) => p.credited - p.used >= 1);
   }
 
   /**
-   * Charge one interval of a call. `recorded` when this write created it, `duplicate` when it was
-   * already there (written by an earlier try or another server): either way it is charged once.
-   * A timed-out or failed write is retried once, which the deterministic id makes safe.
+   * Give back an interval a call paid for ahead and never started (the call ended first): a
+   * ledger entry of +1, type 'credit', so the seed's `current` view counts it too.
    */
-  async recordInterval(input: IntervalRecordInput): Promise<'recorded' | 'duplicate'> {
-    if (!CALL_UUID.test(input.call)) throw new PrepaidInputError(`invalid call uuid ${JSON.stringify(input.call)}`);
-    if (!Number.isInteger(input.interval) || input.interval < 1) throw new PrepaidInputError('interval numbers start at 1');
-    const doc: IntervalRecordDoc = {
-      _id: intervalRecordId(input.call, input.interval),
-      type: 'interval_record',
-      account: input.account,
-      call: input.call,
-      interval: input.interval,
-      intervals: -1,
-      interval_duration: input.intervalDuration,
-      at: (input.at ?? new Date()).toISOString(),
-    };
-    if (input.server !== undefined) doc.server = input.server;
-    const write = () =>
-      this.op('record interval', async (db) => {
-        try {
-          await db.put(doc as unknown as PouchDB.Doc);
-          return 'recorded' as const;
-        } catch (err) {
-          if (statusOf(err) !== 409) throw err;
-          const existing = await db.get(doc._id);
-          if (existing.account !== input.account) {
-            throw new PrepaidDbError('PREPAID_DB_ERROR', `${doc._id} already charged to another account`);
-          }
-          return 'duplicate' as const;
-        }
-      });
-    try {
-      return await write();
-    } catch (err) {
-      if (err instanceof PrepaidDbError && err.code !== 'PREPAID_DB_ERROR') return write();
-      throw err;
-    }
+  async giveBackInterval(input: { account: string; call: string; interval: number; intervalDuration: number; server?: string }): Promise<ChargeResult> {
+    if (!isValidToken(input.call)) throw new PrepaidInputError(`invalid call uuid ${JSON.stringify(input.call)}`);
+    const entry = (p: Position): GiveBackDoc => ({
+      ...ledgerFields(input, p, -1),
+      type: 'credit',
+      intervals: 1,
+      reason: 'unused interval',
+      created_at: new Date().toISOString(),
+    });
+    return this.appendEntry('give back an interval', input.account, entry, () => true);
   }
 
-  /** The interval records of one call, in interval order. */
-  async callIntervals(call: string): Promise<IntervalRecordDoc[]> {
-    if (!CALL_UUID.test(call)) return [];
-    const prefix = `interval_record:${call}:`;
-    const result = await this.op('read call intervals', (db) =>
-      db.allDocs({ startkey: prefix, endkey: prefix + '\ufff0', include_docs: true }),
+  /**
+   * @internal Append a copy of a ledger entry (a charge a cluster partition hid, conflicts.ts) at
+   * the end of its account's ledger, whatever the balance: the interval was spent.
+   */
+  appendCopy(original: LedgerEntryDoc, reconciles: string): Promise<ChargeResult> {
+    const entry = (p: Position): LedgerEntryDoc => {
+      const { _rev: _dropped, ...fields } = original;
+      const step = original.type === 'interval_record' ? 1 : -1;
+      return { ...fields, _id: ledgerEntryId(original.account, p.seq + 1), seq: p.seq + 1, used: p.used + step, reconciles };
+    };
+    return this.appendEntry('append a reconciled entry', original.account, entry, () => true);
+  }
+
+  /**
+   * Append one entry at the end of an account's ledger (see chargeInterval). Appends to one account
+   * from this process run one at a time, from the end of the ledger as last seen here: no race among
+   * them, and no read before a write while this process is the only writer. Another writer's entry
+   * shows up as a conflict at the place we tried; we read it and go on from there. The credits may
+   * be stale (they only grow): a refusal is decided on a fresh read.
+   */
+  private async appendEntry(
+    what: string,
+    account: string,
+    entry: (p: Position) => LedgerEntryDoc,
+    allowed: (p: Position) => boolean,
+  ): Promise<ChargeResult> {
+    const asked = Date.now();
+    const attempt = () =>
+      this.oneAtATime(account, async () => {
+        try {
+          return await this.append(what, account, entry, allowed, asked);
+        } catch (err) {
+          this.ledgerEnds.delete(account);
+          throw err;
+        }
+      });
+    const result = await attempt();
+    if (result !== STALE_REFUSAL) return result;
+    // Refused on credits read before this charge was asked for: read them again (one read shared
+    // by every charge waiting for it, outside the queue), then decide on what it found.
+    await this.refreshLedgerEnd(account);
+    const decided = await attempt();
+    if (decided === STALE_REFUSAL) throw new PrepaidDbError('PREPAID_DB_ERROR', `${what}: the balance of ${account} could not be read afresh`);
+    return decided;
+  }
+
+  /** Reads an account's position afresh (shared by concurrent callers) into the ledger end cache. */
+  private refreshLedgerEnd(account: string): Promise<void> {
+    return this.refreshFlights.run(account, async () => {
+      const fresh = await this.position(account);
+      const known = this.ledgerEnds.get(account);
+      this.ledgerEnds.set(account, known && known.seq > fresh.seq ? { ...known, credited: fresh.credited, readAt: fresh.readAt } : fresh);
+    });
+  }
+
+  private async append(
+    what: string,
+    account: string,
+    entry: (p: Position) => LedgerEntryDoc,
+    allowed: (p: Position) => boolean,
+    asked: number,
+  ): Promise<ChargeResult | typeof STALE_REFUSAL> {
+    const ours = (doc: LedgerEntryDoc | undefined, wanted: LedgerEntryDoc) =>
+      doc !== undefined && doc.type === wanted.type && doc.call === wanted.call && doc.interval === wanted.interval;
+    let p = this.ledgerEnds.get(account) ?? (await this.position(account));
+    for (let race = 0; race < MAX_LEDGER_RACES; race++) {
+      if (!allowed(p)) {
+        this.ledgerEnds.set(account, p);
+        if (p.readAt < asked) return STALE_REFUSAL;
+        return { outcome: 'refused', remaining: p.credited - p.used };
+      }
+      const doc = entry(p);
+      let created: boolean;
+      try {
+        created = await this.create(what, doc);
+      } catch (err) {
+        if (!(err instanceof PrepaidDbError) || err.code === 'PREPAID_DB_ERROR') throw err;
+        // The answer was lost: try the same place once more; finding our own entry there is fine.
+        created = await this.create(what, doc);
+      }
+      const there = created ? doc : await this.getOptional<LedgerEntryDoc>('read a ledger entry', doc._id);
+      if (there === undefined || typeof there.seq !== 'number' || typeof there.used !== 'number') {
+        throw new PrepaidDbError('PREPAID_DB_ERROR', `${doc._id} conflicts but is not a ledger entry`);
+      }
+      const reached: Position = { ...p, seq: there.seq, used: there.used };
+      if (created || ours(there, doc)) {
+        this.ledgerEnds.set(account, reached);
+        return { outcome: created ? 'charged' : 'duplicate', remaining: reached.credited - reached.used };
+      }
+      // Another writer took this place first: go on after its entry.
+      p = reached;
+    }
+    throw new PrepaidDbError('PREPAID_DB_ERROR', `${what}: lost ${MAX_LEDGER_RACES} races for the next ledger entry of ${account}`);
+  }
+
+  /** Runs `fn` after every earlier `fn` of the same account has settled. */
+  private oneAtATime<T>(account: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.appendQueues.get(account) ?? Promise.resolve();
+    const result = previous.then(fn);
+    const tail = result.then(
+      () => {},
+      () => {},
     );
-    return result.rows
-      .map((row) => row.doc as unknown as IntervalRecordDoc | undefined)
-      .filter((doc): doc is IntervalRecordDoc => doc?.type === 'interval_record')
-      .sort((a, b) => a.interval - b.interval);
+    this.appendQueues.set(account, tail);
+    void tail.then(() => {
+      if (this.appendQueues.get(account) === tail) this.appendQueues.delete(account);
+    });
+    return result;
+  }
+
+  /** One call's charged interval numbers and those given back, in order (from the `calls` and `given_back` views). */
+  async callIntervals(account: string, call: string): Promise<{ charged: IntervalRecordDoc[]; givenBack: number[] }> {
+    if (!isValidToken(call) || !isValidAccountName(account)) return { charged: [], givenBack: [] };
+    const range = { startkey: [account, call], endkey: [account, call, {}] };
+    const [charged, givenBack] = await Promise.all([
+      this.run('read call intervals', (db) => db.query(VIEW_CALLS, { ...range, reduce: false, include_docs: true })),
+      this.run('read given-back intervals', (db) => db.query(VIEW_GIVEN_BACK, range)),
+    ]);
+    return {
+      charged: charged.rows
+        .map((row) => row.doc as unknown as IntervalRecordDoc | undefined)
+        .filter((doc): doc is IntervalRecordDoc => doc?.type === 'interval_record')
+        .sort((a, b) => a.interval - b.interval),
+      givenBack: givenBack.rows.map((row) => (row.key as [string, string, number])[2]).sort((a, b) => a - b),
+    };
   }
 
   /** Everything known about one call's charging: its interval records and its end marker. */
-  async callState(call: string): Promise<{ records: IntervalRecordDoc[]; end: CallEndDoc | undefined }> {
-    if (!CALL_UUID.test(call)) return { records: [], end: undefined };
-    const [records, end] = await Promise.all([
-      this.callIntervals(call),
-      this.op('read call end', async (db) => {
-        try {
-          return (await db.get(callEndId(call))) as unknown as CallEndDoc;
-        } catch (err) {
-          if (statusOf(err) === 404) return undefined;
-          throw err;
-        }
-      }),
+  async callState(account: string, call: string): Promise<{ records: IntervalRecordDoc[]; end: CallEndDoc | undefined }> {
+    if (!isValidToken(call)) return { records: [], end: undefined };
+    const [intervals, end] = await Promise.all([
+      this.callIntervals(account, call),
+      this.getOptional<CallEndDoc>('read call end', callEndId(call)),
     ]);
-    return { records, end };
+    return { records: intervals.charged, end };
   }
 
   /** Mark a charged call as finished (idempotent: the first marker stays). */
   async finishCall(input: { account: string; call: string; intervalsCharged: number; outcome: string; server?: string }): Promise<void> {
-    if (!CALL_UUID.test(input.call)) throw new PrepaidInputError(`invalid call uuid ${JSON.stringify(input.call)}`);
+    if (!isValidToken(input.call)) throw new PrepaidInputError(`invalid call uuid ${JSON.stringify(input.call)}`);
     const doc: CallEndDoc = {
       _id: callEndId(input.call),
       type: 'call_end',
@@ -515,78 +508,22 @@ export class PrepaidStore {
       at: new Date().toISOString(),
     };
     if (input.server !== undefined) doc.server = input.server;
-    await this.op('record call end', async (db) => {
-      try {
-        await db.put(doc as unknown as PouchDB.Doc);
-      } catch (err) {
-        if (statusOf(err) !== 409) throw err;
-      }
-    });
+    await this.create('record call end', doc);
   }
 
-  /** Calls that were charged, most recent last charge first. */
-  async recentCalls(options: { account?: string; limit?: number } = {}): Promise<CallSummary[]> {
-    const range = options.account === undefined ? {} : { startkey: [options.account], endkey: [options.account, {}] };
-    const result = await this.op('list calls', (db) =>
-      db.query<{ count: number; min: number; max: number }>(VIEW_CALLS, { ...range, reduce: true, group_level: 2 }),
-    );
-    const calls = result.rows.map((row) => {
-      const [account, call] = row.key as [string, string];
-      return {
-        account,
-        call,
-        intervals: row.value.count,
-        firstChargeAt: new Date(row.value.min),
-        lastChargeAt: new Date(row.value.max),
-      };
-    });
-    calls.sort((a, b) => b.lastChargeAt.getTime() - a.lastChargeAt.getTime());
-    return options.limit === undefined ? calls : calls.slice(0, options.limit);
+  /** Calls that were charged, most recent last charge first (reports.ts). */
+  recentCalls(options: { account?: string; limit?: number } = {}): Promise<CallSummary[]> {
+    return recentCalls(this, options);
   }
 
-  /** Every account with its balance, by name (`prepaid account list`). */
-  async listAccounts(): Promise<AccountListing[]> {
-    const [accounts, balances] = await Promise.all([
-      this.op('list accounts', (db) => db.allDocs({ startkey: 'account:', endkey: 'account:\ufff0', include_docs: true })),
-      this.op('read balances', (db) => db.query<number>(VIEW_CURRENT, { reduce: true, group: true })),
-    ]);
-    const remaining = new Map(balances.rows.map((row) => [row.key as string, row.value]));
-    return accounts.rows
-      .map((row) => row.doc as unknown as AccountDoc | undefined)
-      .filter((doc): doc is AccountDoc => doc?.type === 'account')
-      .map((doc) => ({
-        account: doc.account,
-        ...(doc.name === undefined ? {} : { name: doc.name }),
-        interval_duration: doc.interval_duration,
-        remaining: remaining.get(doc.account) ?? 0,
-        created_at: doc.created_at,
-      }));
+  /** Every account with its balance, by name (`prepaid account list`; reports.ts). */
+  listAccounts(): Promise<AccountListing[]> {
+    return listAccounts(this);
   }
 
-  /** Everything `prepaid account show` prints. Null when there is no such account. */
-  async accountSummary(account: string): Promise<AccountSummary | null> {
-    const doc = await this.getAccount(account);
-    if (!doc) return null;
-    const prefix = `credit:${account}:`;
-    const [credits, charges, remaining] = await Promise.all([
-      this.op('read credits', (db) => db.allDocs({ startkey: prefix, endkey: prefix + '\ufff0', include_docs: true })),
-      this.op('read charges', (db) =>
-        db.query<{ count: number }>(VIEW_CALLS, { startkey: [account], endkey: [account, {}], reduce: true, group_level: 2 }),
-      ),
-      this.remaining(account),
-    ]);
-    const creditDocs = credits.rows
-      .map((row) => row.doc as unknown as CreditDoc | undefined)
-      .filter((c): c is CreditDoc => c?.type === 'credit' && c.account === account);
-    const charged = charges.rows.reduce((sum, row) => sum + row.value.count, 0);
-    return {
-      account: doc,
-      remaining,
-      credited: creditDocs.reduce((sum, c) => sum + c.intervals, 0),
-      charged,
-      credits: creditDocs.sort((a, b) => a.created_at.localeCompare(b.created_at)),
-      calls: charges.rows.length,
-    };
+  /** Everything `prepaid account show` prints; null when there is no such account (reports.ts). */
+  accountSummary(account: string): Promise<AccountSummary | null> {
+    return accountSummary(this, account);
   }
 
   /** Close the database handle. Operations fail (closed = unavailable) until reopen(). */
@@ -606,80 +543,9 @@ export class PrepaidStore {
 
   /** Delete the database and everything in it (tests and the demo clean up with this). */
   async destroy(): Promise<void> {
+    this.ledgerEnds.clear();
     if (this.closed && this.config) await this.reopen();
     this.closed = true;
     await this.db.destroy();
-  }
-}
-
-/** At most one running and one queued run of `fn`; callers arriving meanwhile share the queued one. */
-class SingleFlight<T> {
-  private running: Promise<T> | undefined;
-  private queued: Promise<T> | undefined;
-  constructor(private readonly fn: () => Promise<T>) {}
-  get idle(): boolean {
-    return this.running === undefined && this.queued === undefined;
-  }
-  run(): Promise<T> {
-    if (!this.running) return this.start();
-    if (!this.queued) {
-      const settled = () => {};
-      this.queued = this.running.then(settled, settled).then(() => {
-        this.queued = undefined;
-        return this.start();
-      });
-    }
-    return this.queued;
-  }
-  private start(): Promise<T> {
-    const p = this.fn();
-    this.running = p;
-    const clear = () => {
-      if (this.running === p) this.running = undefined;
-    };
-    p.then(clear, clear);
-    return p;
-  }
-}
-
-function describeConfig(config: StorageConfig): string {
-  switch (config.kind) {
-    case 'couch':
-      return `CouchDB ${redactUrl(config.url)}`;
-    case 'disk':
-      return `embedded PouchDB in ${path.join(config.dataDir, 'prepaid')}`;
-    case 'memory':
-      return `in-memory PouchDB ${config.name}`;
-  }
-}
-
-async function openDatabase(config: StorageConfig, opTimeoutMs: number): Promise<DocDatabase> {
-  switch (config.kind) {
-    case 'couch': {
-      let url: URL;
-      try {
-        url = new URL(config.url);
-      } catch {
-        throw new PrepaidInputError(`not a URL: ${redactUrl(config.url)}`);
-      }
-      if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-        throw new PrepaidInputError(`CouchDB URL must be http(s): ${redactUrl(config.url)}`);
-      }
-      if (url.pathname.replace(/\/+$/, '') === '') {
-        throw new PrepaidInputError(`CouchDB URL must name the database, e.g. ${url.origin}/prepaid`);
-      }
-      // Abort each HTTP request at the operation bound too, so a hung server does not pile up sockets.
-      const boundedFetch = (target: string, init: Record<string, unknown> = {}) =>
-        PouchDB.fetch(target, { ...init, signal: AbortSignal.timeout(opTimeoutMs) });
-      return new PouchDB(config.url, { fetch: boundedFetch });
-    }
-    case 'disk': {
-      await mkdir(config.dataDir, { recursive: true });
-      return new PouchDB(path.join(config.dataDir, 'prepaid'));
-    }
-    case 'memory': {
-      await loadMemoryAdapter();
-      return new PouchDB(config.name, { adapter: 'memory' });
-    }
   }
 }

@@ -22,7 +22,7 @@ describe('prepaid CLI while serve runs on the embedded database', () => {
       assert.equal(direct.code, EXIT.ok, direct.err);
       const store = await PrepaidStore.open({ kind: 'disk', dataDir: dir });
       const call = randomUUID();
-      for (const interval of [1, 2]) await store.recordInterval({ account: 'acme', call, interval, intervalDuration: 6 });
+      for (const interval of [1, 2]) await store.chargeInterval({ account: 'acme', call, interval, intervalDuration: 6 });
       await store.close();
       const commands = [
         ['account', 'show', 'acme'],

@@ -51,7 +51,7 @@ describe('prepaid CLI', () => {
 
     const store = await PrepaidStore.open({ kind: 'disk', dataDir: dir });
     const call = randomUUID();
-    for (const interval of [1, 2, 3]) await store.recordInterval({ account: 'acme', call, interval, intervalDuration: 6 });
+    for (const interval of [1, 2, 3]) await store.chargeInterval({ account: 'acme', call, interval, intervalDuration: 6 });
     await store.close();
 
     r = await run('account', 'show', 'acme');

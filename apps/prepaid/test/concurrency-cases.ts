@@ -4,7 +4,7 @@ import { Harness, type StorageMode } from './harness.js';
 
 export function defineConcurrencyTest(mode: StorageMode): void {
   describe(`prepaid: 100 concurrent calls on one account (${mode} storage)`, () => {
-    it('never overspend by more than one interval per call', async (t) => {
+    it('never spend more than the credit', async (t) => {
       const CREDIT = 150;
       const CALLS = 100;
       const h = await Harness.start({
@@ -24,15 +24,17 @@ export function defineConcurrencyTest(mode: StorageMode): void {
       const reports = await Promise.all(placed.map((p) => p.end));
       let total = 0;
       for (const { uuid } of placed) {
-        const numbers = (await h.store.callIntervals(uuid)).map((r) => r.interval);
+        const numbers = await h.intervalsOf(uuid);
         assert.deepEqual(numbers, numbers.map((_, i) => i + 1), 'each call: intervals 1..n, none twice');
         total += numbers.length;
       }
       const remaining = await h.store.remaining('shared');
       assert.equal(remaining, CREDIT - total, 'the balance is exactly the credit minus the records');
-      assert.ok(remaining >= -CALLS, `overspent ${-remaining} intervals over ${CALLS} calls`);
+      assert.ok(total <= CREDIT && remaining >= 0, `charged ${total} intervals for a credit of ${CREDIT}`);
       for (const r of reports) {
-        assert.ok(['cut-off', 'no-credit'].includes(r.outcome!), `${r.uuid}: ${r.outcome} ${r.detail}`);
+        // A charge that a loaded database answers after FreeSWITCH's scheduled hangup is due ends
+        // the call as a database error: too early for the caller, never too late.
+        assert.ok(['cut-off', 'no-credit', 'database-error'].includes(r.outcome!), `${r.uuid}: ${r.outcome} ${r.detail}`);
       }
       assert.ok(reports.filter((r) => r.outcome === 'cut-off').length > 0);
       assert.equal(h.server.activeCalls, 0);

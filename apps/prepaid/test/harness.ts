@@ -21,7 +21,7 @@ import expressPouchdb from 'express-pouchdb';
 import { Simulator, type SimulatorOptions } from 'freeswitch-esl/testing';
 import { PrepaidServer, type CallReport, type PrepaidServerOptions } from '../src/prepaid-server.js';
 import { PrepaidStore, type DocDatabase } from '../src/store.js';
-import { VIEW_CURRENT } from '../src/design.js';
+import { VIEW_CALLS, VIEW_GIVEN_BACK } from '../src/design.js';
 import { createLogger, formatRecord, type LogRecord } from '../src/log.js';
 
 PouchDB.plugin(memoryAdapter);
@@ -68,8 +68,13 @@ export class Faults {
 
 function opOfId(id: string, method: 'get' | 'put'): DbOp {
   if (id.startsWith('account:') && method === 'get') return 'account';
-  if (id.startsWith('interval_record:') && method === 'put') return 'record';
+  if (id.startsWith('ledger:') && method === 'put') return 'record';
   return 'other';
+}
+
+/** The balance is read from an account's credits and the newest entry of its ledger. */
+function isBalanceRead(startkey: string): boolean {
+  return startkey.startsWith('ledger:') || startkey.startsWith('credit:');
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -100,11 +105,11 @@ class EmbeddedDatabase implements DocDatabase {
     return this.guard(opOfId(doc._id, 'put'), () => this.db.put(doc));
   }
   allDocs(options?: Record<string, unknown>) {
-    const records = String(options?.['startkey'] ?? '').startsWith('interval_record:');
-    return this.guard(records ? 'records' : 'other', () => this.db.allDocs(options));
+    return this.guard(isBalanceRead(String(options?.['startkey'] ?? '')) ? 'balance' : 'other', () => this.db.allDocs(options));
   }
   query<V>(view: string, options?: Record<string, unknown>) {
-    return this.guard(view === VIEW_CURRENT ? 'balance' : 'other', () => this.db.query<V>(view, options));
+    const records = view === VIEW_CALLS || view === VIEW_GIVEN_BACK;
+    return this.guard(records && options?.['reduce'] === false ? 'records' : 'other', () => this.db.query<V>(view, options));
   }
   close() {
     return this.db.close();
@@ -185,15 +190,25 @@ export class CouchCompatibleServer {
   }
 }
 
+/** A CouchDB query parameter (JSON-encoded) as a string, '' when absent or not a string. */
+function jsonParam(url: URL, name: string): string {
+  try {
+    const value: unknown = JSON.parse(url.searchParams.get(name) ?? '""');
+    return typeof value === 'string' ? value : '';
+  } catch {
+    return '';
+  }
+}
+
 function classify(req: http.IncomingMessage): DbOp {
   const url = new URL(req.url ?? '/', 'http://x');
   const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
   if (req.method === 'GET' && parts.length === 1) return 'ping';
   const id = parts.slice(1).join('/');
   if (req.method === 'GET' && id.startsWith('account:')) return 'account';
-  if (req.method === 'PUT' && id.startsWith('interval_record:')) return 'record';
-  if (id === '_design/prepaid/_view/current') return 'balance';
-  if (id === '_all_docs' && (url.searchParams.get('startkey') ?? '').includes('interval_record:')) return 'records';
+  if (req.method === 'PUT' && id.startsWith('ledger:')) return 'record';
+  if (id === '_all_docs' && isBalanceRead(jsonParam(url, 'startkey'))) return 'balance';
+  if (id === '_design/prepaid/_view/calls' && url.searchParams.get('reduce') === 'false') return 'records';
   return 'other';
 }
 
@@ -283,6 +298,8 @@ export interface HarnessOptions {
 
 export interface PlaceCallOptions {
   account?: string;
+  /** The `socket` argument (default: the harness's own server, through the recording relay). */
+  socket?: string;
   /** Dial string of the far end (a `sim/<n>/<tokens>` endpoint). */
   target?: string;
   /** The caller hangs up this many ms after the call starts. */
@@ -307,9 +324,14 @@ export class Harness {
   readonly reports = new Map<string, CallReport[]>();
   private readonly waiting = new Map<string, (report: CallReport) => void>();
   private readonly finished = new Map<string, CallReport>();
+  private readonly accountOf = new Map<string, string>();
   private embedded: EmbeddedDatabase | undefined;
   private embeddedName: string | undefined;
   couch: CouchCompatibleServer | undefined;
+  /** When each channel hung up (Date.now() at its CHANNEL_HANGUP) and why. */
+  readonly hungUp = new Map<string, { at: number; cause: string | undefined }>();
+  /** Servers added with addServer(), stopped with the harness. */
+  private readonly extraServers: Array<{ server: PrepaidServer; store: PrepaidStore }> = [];
   dataDir: string | undefined;
   couchUrl = '';
   serverPort = 0;
@@ -324,12 +346,46 @@ export class Harness {
 
   private async init(): Promise<void> {
     this.sim = await Simulator.start({ password: 'ClueCon', timeScale: 0.25, ...this.options.simulator });
+    this.sim.on('event', (ev: { name: string; get(name: string): string | undefined }) => {
+      const uuid = ev.get('Unique-ID');
+      if (ev.name === 'CHANNEL_HANGUP' && uuid && !this.hungUp.has(uuid)) this.hungUp.set(uuid, { at: Date.now(), cause: ev.get('Hangup-Cause') });
+    });
     this.store = await this.openStore();
     for (const a of this.options.accounts ?? []) {
       await this.store.createAccount({ account: a.account, intervalDuration: a.intervalDuration });
       if (a.credit > 0) await this.store.addCredit(a.account, a.credit);
     }
     await this.startServer();
+  }
+
+  /** A plain PouchDB handle on the harness database (seeding data, counting reads). */
+  rawDatabase(): PouchDB.Database {
+    if (this.options.mode === 'embedded') return new PouchDB(this.embeddedName!, { adapter: 'memory' });
+    if (this.options.mode === 'http') return new PouchDB(this.couchUrl);
+    return new PouchDB(path.join(this.dataDir!, 'prepaid'));
+  }
+
+  /** A store on the harness database that counts every row its reads return (allDocs and views). */
+  countingStore(rows: { n: number }): PrepaidStore {
+    const db = this.rawDatabase();
+    const counting: DocDatabase = {
+      info: () => db.info(),
+      get: (id) => db.get(id),
+      put: (doc) => db.put(doc),
+      allDocs: async (o) => {
+        const result = await db.allDocs(o);
+        rows.n += result.rows.length;
+        return result;
+      },
+      query: async (v, o) => {
+        const result = await db.query(v, o);
+        rows.n += result.rows.length;
+        return result as never;
+      },
+      close: () => db.close(),
+      destroy: () => db.destroy(),
+    };
+    return PrepaidStore.fromDatabase(counting, { description: 'counting test database' });
   }
 
   /** Opens a store on the harness database (a new handle each time, like a restarted process). */
@@ -355,10 +411,31 @@ export class Harness {
     return PrepaidStore.open({ kind: 'couch', url: this.couchUrl }, { opTimeoutMs });
   }
 
+  /**
+   * Another prepaid server on the same database (its own store handle, its own port), as a second
+   * `prepaid serve` process would be. Resolves with it and the `socket` argument that reaches it.
+   */
+  async addServer(): Promise<{ server: PrepaidServer; socketArg: string }> {
+    const primary = this.embedded;
+    const store = await this.openStore();
+    this.embedded = primary;
+    const server = this.newServer(store);
+    this.extraServers.push({ server, store });
+    const bound = await server.listen({ host: '127.0.0.1', port: 0 });
+    return { server, socketArg: `127.0.0.1:${bound.port} async full` };
+  }
+
   /** Starts a prepaid server (again, after a restart) on the same port as before, if any. */
   async startServer(store: PrepaidStore = this.store): Promise<void> {
+    this.server = this.newServer(store);
+    const bound = await this.server.listen({ host: '127.0.0.1', port: this.serverPort });
+    this.serverPort = bound.port;
+    if (this.tap.port === 0) await this.tap.listen(bound.port);
+  }
+
+  private newServer(store: PrepaidStore): PrepaidServer {
     const logger = createLogger({ level: 'error', write: () => {}, onRecord: (r) => this.logs.push(r) });
-    this.server = new PrepaidServer({
+    const server = new PrepaidServer({
       store,
       logger,
       ringCheckMs: this.options.ringCheckMs ?? 10_000,
@@ -366,18 +443,16 @@ export class Harness {
       hangupEscalationMs: 300,
       ...this.options.server,
     });
-    this.server.on('update', (r: CallReport) => {
+    server.on('update', (r: CallReport) => {
       const list = this.reports.get(r.uuid) ?? [];
       list.push(r);
       this.reports.set(r.uuid, list);
     });
-    this.server.on('end', (r: CallReport) => {
+    server.on('end', (r: CallReport) => {
       this.finished.set(r.uuid, r);
       this.waiting.get(r.uuid)?.(r);
     });
-    const bound = await this.server.listen({ host: '127.0.0.1', port: this.serverPort });
-    this.serverPort = bound.port;
-    if (this.tap.port === 0) await this.tap.listen(bound.port);
+    return server;
   }
 
   /** The socket application's argument: through the recording relay to the prepaid server. */
@@ -387,6 +462,7 @@ export class Harness {
 
   async placeCall(o: PlaceCallOptions = {}): Promise<PlacedCall> {
     const uuid = randomUUID();
+    if (o.account !== undefined) this.accountOf.set(uuid, o.account);
     const end = this.endOf(uuid);
     end.catch(() => {}); // a test that fails earlier may never await it
     const variables: Record<string, string> = {};
@@ -397,7 +473,7 @@ export class Harness {
       direction: 'inbound',
       destination: o.destination ?? '5000',
       variables,
-      ...(o.destination === undefined ? { socket: this.socketArg } : {}),
+      ...(o.destination === undefined ? { socket: o.socket ?? this.socketArg } : {}),
       ...(o.hangupAfterMs === undefined ? {} : { hangupAfterMs: o.hangupAfterMs }),
     });
     return { uuid, end };
@@ -429,6 +505,18 @@ export class Harness {
     });
   }
 
+  /** The account a call was placed on. */
+  accountOfCall(uuid: string): string {
+    return this.accountOf.get(uuid) ?? '';
+  }
+
+  /** A call's charged interval numbers net of those given back, in order. */
+  async intervalsOf(uuid: string): Promise<number[]> {
+    const { charged, givenBack } = await this.store.callIntervals(this.accountOfCall(uuid), uuid);
+    const back = new Set(givenBack);
+    return charged.map((r) => r.interval).filter((n) => !back.has(n));
+  }
+
   /** Forget a call's final report, to wait for the end of its next socket session. */
   forget(uuid: string): void {
     this.finished.delete(uuid);
@@ -446,6 +534,16 @@ export class Harness {
       if (Date.now() - started > timeoutMs) throw new Error(`call ${uuid} never matched the expected state`);
       await sleep(5);
     }
+  }
+
+  /**
+   * Resolves once a call has talked `ms` since its answer (intervals may be charged ahead of their
+   * start, so the count charged is no measure of the time talked).
+   */
+  async talkedFor(uuid: string, ms: number): Promise<CallReport> {
+    const talking = await this.when(uuid, (r) => r.answeredAt !== undefined);
+    await sleep(talking.answeredAt!.getTime() + ms - Date.now());
+    return talking;
   }
 
   /** Commands the application sent on the n-th socket connection of the given call. */
@@ -470,7 +568,22 @@ export class Harness {
     else await this.store.reopen();
   }
 
+  /** Resolves when the channel has hung up (its CHANNEL_HANGUP), with when and why. */
+  async channelEnd(uuid: string, timeoutMs = 30_000): Promise<{ at: number; cause: string | undefined }> {
+    const started = Date.now();
+    for (;;) {
+      const end = this.hungUp.get(uuid);
+      if (end) return end;
+      if (Date.now() - started > timeoutMs) throw new Error(`channel ${uuid} did not hang up within ${timeoutMs} ms`);
+      await sleep(5);
+    }
+  }
+
   async stop(): Promise<void> {
+    for (const { server, store } of this.extraServers) {
+      await server.destroy();
+      await store.close();
+    }
     await this.server.destroy();
     await this.sim.stop();
     await this.tap.stop();

@@ -19,7 +19,7 @@ export function defineRestartTests(mode: StorageMode): void {
   }
 
   async function intervals(h: Harness, uuid: string): Promise<number[]> {
-    return (await h.store.callIntervals(uuid)).map((r) => r.interval);
+    return h.intervalsOf(uuid);
   }
 
   describe(`prepaid: server restart mid-call (${mode} storage)`, () => {
@@ -27,14 +27,17 @@ export function defineRestartTests(mode: StorageMode): void {
       const h = await start(t);
       const { uuid, end: firstEnd } = await h.placeCall({
         account: 'acme',
-        target: 'sim/2000/answer-after-40/hangup-after-700',
+        target: 'sim/2000/answer-after-40/hangup-after-30000',
         destination: '7000',
       });
-      const answered = await h.when(uuid, (r) => r.intervalsCharged >= 3);
+      const answered = await h.talkedFor(uuid, 350);
+      // Crash at a moment FreeSWITCH's scheduled hangup is still 400 ms away, so the far end can
+      // hang up first (below) and the channel comes back to the socket.
+      await h.when(uuid, (r) => r.switchDeadline !== undefined && r.switchDeadline * 1000 - Date.now() > 400);
       // Crash: every socket dropped, the database handle abandoned, nothing written on the way out.
       const oldStore = h.store;
+      const startedAtCrash = Math.floor((Date.now() - answered.answeredAt!.getTime()) / 100) + 1;
       await h.server.destroy();
-      const before = (await firstEnd).intervalsCharged;
       assert.equal((await firstEnd).outcome, 'socket-lost');
       await oldStore.close();
       // Restart on the same address and the same data.
@@ -42,18 +45,21 @@ export function defineRestartTests(mode: StorageMode): void {
       h.forget(uuid);
       const secondEnd = h.endOf(uuid);
       await h.startServer(h.store);
+      // The far end hangs up while the call is not being charged.
+      const farEnd = h.sim.getChannel(uuid)?.bridgedTo;
+      assert.ok(farEnd, 'still bridged');
+      h.sim.hangup(farEnd);
       const second = await secondEnd;
       assert.equal(second.resumed, true);
       assert.equal(second.outcome, 'taken-over-ended');
       const numbers = await intervals(h, uuid);
       assert.deepEqual(numbers, numbers.map((_, i) => i + 1), 'no interval missing, none twice');
-      assert.ok(numbers.length > before, `the time after the crash was charged too (${before} -> ${numbers.length})`);
+      assert.ok(numbers.length >= startedAtCrash, `the time up to the crash and after it was charged (${startedAtCrash} -> ${numbers.length})`);
       const talkMs = second.endedAt!.getTime() - answered.answeredAt!.getTime();
-      assert.ok(numbers.length <= Math.ceil(talkMs / 100) + 1, `${numbers.length} intervals for ${talkMs} ms`);
+      // After a crash the intervals the first server charged ahead (up to its lead) stay charged.
+      const ahead = h.server.rescheduleLeadMs + 100;
+      assert.ok(numbers.length <= Math.ceil((talkMs + ahead) / 100) + 1, `${numbers.length} intervals for ${talkMs} ms`);
       assert.equal(await h.store.remaining('acme'), CREDIT - numbers.length, 'the balance counts each interval once');
-      // Writing any of them again changes nothing.
-      assert.equal(await h.store.recordInterval({ account: 'acme', call: uuid, interval: 2, intervalDuration: 0.1 }), 'duplicate');
-      assert.equal(await h.store.remaining('acme'), CREDIT - numbers.length);
       // The restarted server serves new calls as usual.
       const next = await h.placeCall({ account: 'acme', target: 'sim/2000/answer-after-40/hangup-after-250' });
       assert.equal((await next.end).outcome, 'completed');
@@ -62,7 +68,7 @@ export function defineRestartTests(mode: StorageMode): void {
     it('a graceful restart: calls are charged until they end or the deadline, then hung up', async (t) => {
       const h = await start(t);
       const { uuid, end } = await h.placeCall({ account: 'acme', target: 'sim/2000/answer-after-40/hangup-after-5000' });
-      await h.when(uuid, (r) => r.intervalsCharged >= 2);
+      await h.talkedFor(uuid, 250);
       await h.server.close({ deadline: 250 });
       const report = await end;
       assert.equal(report.outcome, 'shutdown');

@@ -11,11 +11,13 @@ import {
   PrepaidStore,
   PrepaidDbError,
   PrepaidInputError,
-  intervalRecordId,
+  findLedgerConflicts,
+  ledgerEntryId,
+  reconcileLedgerConflicts,
   toDbError,
   type DocDatabase,
 } from '../src/store.js';
-import { DESIGN_DOC_ID, DESIGN_VERSION } from '../src/design.js';
+import { DESIGN_DOC_ID, DESIGN_VERSION, VIEW_CURRENT } from '../src/design.js';
 import { redactText, redactUrl } from '../src/redact.js';
 
 const memory = () => PrepaidStore.open({ kind: 'memory', name: `store-test-${randomUUID()}` }, { opTimeoutMs: 2000 });
@@ -61,40 +63,64 @@ describe('PrepaidStore (in memory)', () => {
     await assert.rejects(store.addCredit('nobody', 3), PrepaidInputError);
   });
 
-  it('interval records have deterministic ids and charge once', async () => {
+  it('charges are ledger entries in sequence, each within the credit; the seed view still gives the balance', async () => {
     await store.createAccount({ account: 'carol', intervalDuration: 6 });
-    await store.addCredit('carol', 10);
+    await store.addCredit('carol', 3);
     const call = randomUUID();
-    assert.equal(intervalRecordId(call, 3), `interval_record:${call}:000003`);
-    assert.equal(await store.recordInterval({ account: 'carol', call, interval: 1, intervalDuration: 6 }), 'recorded');
-    assert.equal(await store.recordInterval({ account: 'carol', call, interval: 1, intervalDuration: 6 }), 'duplicate');
-    assert.equal(await store.recordInterval({ account: 'carol', call, interval: 2, intervalDuration: 6 }), 'recorded');
-    assert.equal(await store.remaining('carol'), 8);
-    const records = await store.callIntervals(call);
-    assert.deepEqual(records.map((r) => [r.interval, r.intervals, r.type, r.account]), [
-      [1, -1, 'interval_record', 'carol'],
-      [2, -1, 'interval_record', 'carol'],
+    const charge = (interval: number) => store.chargeInterval({ account: 'carol', call, interval, intervalDuration: 6 });
+    assert.deepEqual(await charge(1), { outcome: 'charged', remaining: 2 });
+    assert.deepEqual(await charge(2), { outcome: 'charged', remaining: 1 });
+    assert.deepEqual(await charge(3), { outcome: 'charged', remaining: 0 });
+    assert.deepEqual(await charge(4), { outcome: 'refused', remaining: 0 }, 'no credit: refused, nothing written');
+    assert.equal(ledgerEntryId('carol', 3), 'ledger:carol:000000000003');
+    const { charged } = await store.callIntervals('carol', call);
+    assert.deepEqual(charged.map((r) => [r._id, r.interval, r.intervals, r.type, r.seq, r.used]), [
+      [ledgerEntryId('carol', 1), 1, -1, 'interval_record', 1, 1],
+      [ledgerEntryId('carol', 2), 2, -1, 'interval_record', 2, 2],
+      [ledgerEntryId('carol', 3), 3, -1, 'interval_record', 3, 3],
     ]);
-    // The same id can never be charged to a second account.
-    await store.createAccount({ account: 'mallory', intervalDuration: 6 });
-    await assert.rejects(
-      store.recordInterval({ account: 'mallory', call, interval: 1, intervalDuration: 6 }),
-      (err: unknown) => err instanceof PrepaidDbError && err.code === 'PREPAID_DB_ERROR',
-    );
-    await assert.rejects(store.recordInterval({ account: 'carol', call, interval: 0, intervalDuration: 6 }), PrepaidInputError);
+    // A top-up lets the next charge through; giving an unused interval back is a +1 entry.
+    await store.addCredit('carol', 2);
+    assert.deepEqual(await charge(4), { outcome: 'charged', remaining: 1 });
+    assert.deepEqual(await store.giveBackInterval({ account: 'carol', call, interval: 4, intervalDuration: 6 }), { outcome: 'charged', remaining: 2 });
+    assert.deepEqual((await store.callIntervals('carol', call)).givenBack, [4]);
+    assert.equal(await store.remaining('carol'), 2);
+    // The seed's view, as an operator queries it, agrees.
+    const raw = new PouchDB(store.description.replace('in-memory PouchDB ', ''), { adapter: 'memory' });
+    const view = await raw.query(VIEW_CURRENT, { key: 'carol', reduce: true, group: true });
+    assert.equal(view.rows[0]?.value, 2);
+    await assert.rejects(charge(0), PrepaidInputError);
   });
 
-  it('many calls recording at once on one account never conflict', async () => {
+  it('many calls charging at once on one account spend exactly the credit, never more', async () => {
     await store.createAccount({ account: 'dave', intervalDuration: 1 });
-    await store.addCredit('dave', 1000);
+    await store.addCredit('dave', 100);
     const calls = Array.from({ length: 50 }, () => randomUUID());
     const results = await Promise.all(
       calls.flatMap((call) =>
-        [1, 2, 3].map((interval) => store.recordInterval({ account: 'dave', call, interval, intervalDuration: 1 })),
+        [1, 2, 3].map((interval) => store.chargeInterval({ account: 'dave', call, interval, intervalDuration: 1 })),
       ),
     );
-    assert.ok(results.every((r) => r === 'recorded'));
-    assert.equal(await store.remaining('dave'), 1000 - 150);
+    assert.equal(results.filter((r) => r.outcome === 'charged').length, 100);
+    assert.equal(results.filter((r) => r.outcome === 'refused').length, 50);
+    assert.equal(await store.remaining('dave'), 0);
+  });
+
+  it('several stores on one database (several servers) race for the same ledger and never overspend', async () => {
+    const name = store.description.replace('in-memory PouchDB ', '');
+    const others = await Promise.all([1, 2, 3].map(() => PrepaidStore.open({ kind: 'memory', name })));
+    await store.createAccount({ account: 'hal', intervalDuration: 1 });
+    await store.addCredit('hal', 40);
+    const all = [store, ...others];
+    const results = await Promise.all(
+      Array.from({ length: 80 }, (_, i) =>
+        all[i % all.length]!.chargeInterval({ account: 'hal', call: `call-${i % 20}`, interval: 1 + Math.floor(i / 20), intervalDuration: 1 }),
+      ),
+    );
+    assert.equal(results.filter((r) => r.outcome === 'charged').length, 40);
+    assert.equal(await store.remaining('hal'), 0);
+    const ids = (await store.run('list', (db) => db.allDocs({ startkey: 'ledger:hal:', endkey: 'ledger:hal:\ufff0' }))).rows.map((r) => r.id);
+    assert.deepEqual(ids, Array.from({ length: 40 }, (_, i) => ledgerEntryId('hal', i + 1)), 'entries 1..40, no gap');
   });
 
   it('lists charged calls and summarises an account', async () => {
@@ -104,9 +130,9 @@ describe('PrepaidStore (in memory)', () => {
     const newer = randomUUID();
     const t0 = Date.parse('2025-01-01T00:00:00Z');
     for (let i = 1; i <= 3; i++) {
-      await store.recordInterval({ account: 'erin', call: older, interval: i, intervalDuration: 6, at: new Date(t0 + i * 6000) });
+      await store.chargeInterval({ account: 'erin', call: older, interval: i, intervalDuration: 6, at: new Date(t0 + i * 6000) });
     }
-    await store.recordInterval({ account: 'erin', call: newer, interval: 1, intervalDuration: 6, at: new Date(t0 + 60_000) });
+    await store.chargeInterval({ account: 'erin', call: newer, interval: 1, intervalDuration: 6, at: new Date(t0 + 60_000) });
     const calls = await store.recentCalls({ account: 'erin' });
     assert.deepEqual(calls.map((c) => [c.call, c.intervals]), [[newer, 1], [older, 3]]);
     assert.equal(calls[1]?.firstChargeAt.getTime(), t0 + 6000);
@@ -125,6 +151,53 @@ describe('PrepaidStore (in memory)', () => {
     const raw = new PouchDB(store.description.replace('in-memory PouchDB ', ''), { adapter: 'memory' });
     await raw.put({ _id: 'account:broken', type: 'account', account: 'broken' });
     await assert.rejects(store.getAccount('broken'), PrepaidDbError);
+  });
+});
+
+describe('PrepaidStore: ledger entries a cluster partition wrote twice', () => {
+  it('finds them by _conflicts and appends the hidden charge again, once, even after a crash midway', async () => {
+    const name = `conflicts-${randomUUID()}`;
+    const store = await PrepaidStore.open({ kind: 'memory', name });
+    const raw = new PouchDB(name, { adapter: 'memory' });
+    try {
+      await store.createAccount({ account: 'ivy', intervalDuration: 6 });
+      await store.addCredit('ivy', 5);
+      await store.chargeInterval({ account: 'ivy', call: 'side-a', interval: 1, intervalDuration: 6 });
+      // The other side of the partition charged another call at the same place; replication brings it in.
+      const id = ledgerEntryId('ivy', 1);
+      await raw.bulkDocs(
+        [{ _id: id, _rev: '1-0123456789abcdef0123456789abcdef', type: 'interval_record', account: 'ivy', call: 'side-b', interval: 1, intervals: -1, seq: 1, used: 1, interval_duration: 6, at: new Date().toISOString() }],
+        { new_edits: false },
+      );
+      const found = await findLedgerConflicts(store);
+      assert.equal(found.length, 1);
+      assert.equal(found[0]!.losers.length, 1);
+      const hidden = found[0]!.winner.call === 'side-a' ? 'side-b' : 'side-a';
+      assert.equal(await store.remaining('ivy'), 4, 'before reconciling, one charge is hidden');
+      // A crash after the copy was appended, before the losing revision was deleted...
+      const realRun = store.run.bind(store);
+      let crash = true;
+      store.run = (async (what: string, fn: never) => {
+        if (crash && what === 'delete a losing revision') {
+          crash = false;
+          throw new Error('crash');
+        }
+        return realRun(what, fn);
+      }) as typeof store.run;
+      await assert.rejects(reconcileLedgerConflicts(store), /crash/);
+      // ...and the rerun finds its marker and the copy: nothing appended twice.
+      const appended = await reconcileLedgerConflicts(store);
+      assert.equal(appended.get('ivy') ?? 0, 0);
+      assert.deepEqual(await findLedgerConflicts(store), []);
+      assert.equal(await store.remaining('ivy'), 3, 'both charges count');
+      const copy = (await store.callIntervals('ivy', hidden)).charged;
+      assert.equal(copy.length, 1);
+      assert.equal(copy[0]!.seq, 2);
+      const view = await raw.query(VIEW_CURRENT, { key: 'ivy', reduce: true, group: true });
+      assert.equal(view.rows[0]?.value, 3, "the seed's view agrees");
+    } finally {
+      await store.destroy();
+    }
   });
 });
 
@@ -181,7 +254,7 @@ describe('PrepaidStore failures are typed, bounded and redacted', () => {
       get: (id) => real.get(id),
       put: async (doc) => {
         const result = await real.put(doc);
-        if (doc._id.startsWith('interval_record:') && lostAnswers-- > 0) {
+        if (doc._id.startsWith('ledger:') && lostAnswers-- > 0) {
           throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
         }
         return result;
@@ -196,7 +269,7 @@ describe('PrepaidStore failures are typed, bounded and redacted', () => {
     await store.createAccount({ account: 'frank', intervalDuration: 6 });
     await store.addCredit('frank', 5);
     const call = randomUUID();
-    assert.equal(await store.recordInterval({ account: 'frank', call, interval: 1, intervalDuration: 6 }), 'duplicate');
+    assert.equal((await store.chargeInterval({ account: 'frank', call, interval: 1, intervalDuration: 6 })).outcome, 'duplicate');
     assert.equal(lostAnswers, 0);
     assert.equal(await store.remaining('frank'), 4);
     await store.destroy();
@@ -229,7 +302,7 @@ describe('PrepaidStore on disk', () => {
     await first.createAccount({ account: 'gina', intervalDuration: 10 });
     await first.addCredit('gina', 7);
     const call = randomUUID();
-    await first.recordInterval({ account: 'gina', call, interval: 1, intervalDuration: 10 });
+    await first.chargeInterval({ account: 'gina', call, interval: 1, intervalDuration: 10 });
     await first.close();
     await assert.rejects(first.ping(), (err: unknown) => err instanceof PrepaidDbError && err.code === 'PREPAID_DB_UNAVAILABLE');
     await assert.rejects(first.remaining('gina'), PrepaidDbError);
@@ -239,8 +312,8 @@ describe('PrepaidStore on disk', () => {
 
     const second = await PrepaidStore.open({ kind: 'disk', dataDir: dir });
     assert.equal(await second.remaining('gina'), 6);
-    assert.equal(await second.recordInterval({ account: 'gina', call, interval: 1, intervalDuration: 10 }), 'duplicate');
-    assert.equal(await second.remaining('gina'), 6);
+    assert.equal((await second.chargeInterval({ account: 'gina', call, interval: 2, intervalDuration: 10 })).outcome, 'charged');
+    assert.equal(await second.remaining('gina'), 5);
     await second.destroy();
   });
 

@@ -1,6 +1,6 @@
-/** Test doubles shared by the prepaid tests: a virtual clock and an in-memory ledger with faults. */
-import type { Clock, Ledger } from '../src/charging.js';
-import { intervalRecordId, PrepaidDbError, type IntervalRecordInput } from '../src/store.js';
+/** Test doubles shared by the prepaid tests: a virtual clock, an in-memory ledger with faults, a recording switch deadline. */
+import type { Clock, Ledger, SwitchDeadline } from '../src/charging.js';
+import { PrepaidDbError, type ChargeResult, type IntervalChargeInput } from '../src/store.js';
 
 /** Lets every pending promise chain (and setImmediate callback) run. */
 export async function flush(rounds = 20): Promise<void> {
@@ -53,36 +53,72 @@ export class VirtualClock implements Clock {
   }
 }
 
-/** Balances and interval records in a Map; failures injectable per operation. */
+/** Credits and a ledger in memory, charges atomic as the store's are; failures injectable per operation. */
 export class MemoryLedger implements Ledger {
   readonly credits = new Map<string, number>();
-  readonly records = new Map<string, IntervalRecordInput>();
+  /** `${call}:${interval}` → the charge (given-back ones removed). */
+  readonly records = new Map<string, IntervalChargeInput>();
+  readonly givenBack: Array<{ call: string; interval: number }> = [];
   remainingCalls = 0;
   recordCalls = 0;
   failRemaining: (() => boolean) | undefined;
-  failRecord: ((input: IntervalRecordInput) => boolean) | undefined;
+  failRecord: ((input: IntervalChargeInput) => boolean) | undefined;
+  /** Resolves each charge only when the test says so (a frozen database). */
+  holdRecords = false;
+  private readonly held: Array<() => void> = [];
 
   credit(account: string, intervals: number): void {
     this.credits.set(account, (this.credits.get(account) ?? 0) + intervals);
+  }
+  private balance(account: string): number {
+    let total = this.credits.get(account) ?? 0;
+    for (const r of this.records.values()) if (r.account === account) total -= 1;
+    return total;
   }
   async remaining(account: string): Promise<number> {
     this.remainingCalls++;
     await Promise.resolve();
     if (this.failRemaining?.()) throw new PrepaidDbError('PREPAID_DB_UNAVAILABLE', 'check balance: database is closed');
-    let total = this.credits.get(account) ?? 0;
-    for (const r of this.records.values()) if (r.account === account) total -= 1;
-    return total;
+    return this.balance(account);
   }
-  async recordInterval(input: IntervalRecordInput): Promise<'recorded' | 'duplicate'> {
+  async chargeInterval(input: IntervalChargeInput): Promise<ChargeResult> {
     this.recordCalls++;
     await Promise.resolve();
+    if (this.holdRecords) await new Promise<void>((resolve) => this.held.push(resolve));
     if (this.failRecord?.(input)) throw new PrepaidDbError('PREPAID_DB_UNAVAILABLE', 'record interval: ECONNREFUSED');
-    const id = intervalRecordId(input.call, input.interval);
-    if (this.records.has(id)) return 'duplicate';
+    const id = `${input.call}:${input.interval}`;
+    if (this.records.has(id)) return { outcome: 'duplicate', remaining: this.balance(input.account) };
+    if (this.balance(input.account) < 1) return { outcome: 'refused', remaining: this.balance(input.account) };
     this.records.set(id, { ...input });
-    return 'recorded';
+    return { outcome: 'charged', remaining: this.balance(input.account) };
+  }
+  async giveBackInterval(input: { account: string; call: string; interval: number }): Promise<ChargeResult> {
+    await Promise.resolve();
+    this.records.delete(`${input.call}:${input.interval}`);
+    this.givenBack.push({ call: input.call, interval: input.interval });
+    return { outcome: 'charged', remaining: this.balance(input.account) };
+  }
+  /** Lets every held charge go on. */
+  release(): void {
+    this.holdRecords = false;
+    for (const go of this.held.splice(0)) go();
   }
   intervalsOf(call: string): number[] {
     return [...this.records.values()].filter((r) => r.call === call).map((r) => r.interval).sort((a, b) => a - b);
+  }
+}
+
+/** A SwitchDeadline that records what FreeSWITCH would be told (its clock = the test clock + offset). */
+export class RecordingDeadline implements SwitchDeadline {
+  readonly scheduled: number[] = [];
+  fail = false;
+  constructor(private readonly offset = 0) {}
+  offsetMs(): number {
+    return this.offset;
+  }
+  async schedule(epochSecond: number): Promise<void> {
+    await Promise.resolve();
+    if (this.fail) throw new Error('the call socket is closed');
+    this.scheduled.push(epochSecond);
   }
 }

@@ -16,6 +16,8 @@ declare module 'pouchdb' {
       key: unknown;
       value: V;
       id?: string;
+      /** With include_docs. */
+      doc?: Doc;
     }
     interface QueryResponse<V = unknown> {
       rows: QueryRow<V>[];
@@ -34,8 +36,10 @@ declare module 'pouchdb' {
     interface Database {
       readonly name: string;
       info(): Promise<DatabaseInfo>;
-      get(id: string): Promise<Doc>;
+      get(id: string, options?: Record<string, unknown>): Promise<Doc>;
       put(doc: Doc): Promise<PutResponse>;
+      /** With `new_edits: false`, stores the given revisions as they are (replication does this). */
+      bulkDocs(docs: Doc[], options?: Record<string, unknown>): Promise<unknown[]>;
       allDocs(options?: Record<string, unknown>): Promise<AllDocsResponse>;
       query<V = unknown>(view: string, options?: Record<string, unknown>): Promise<QueryResponse<V>>;
       viewCleanup(): Promise<unknown>;

@@ -1,6 +1,7 @@
 /** The api commands the simulator answers (mod_commands and friends), and what they need from the switch. */
 import { LOG_LEVEL_NAMES, logLevelFromText } from '../protocol/log-levels.js';
 import { serializeEventJson, serializeEventPlain, serializeEventXml } from '../protocol/event-serializer.js';
+import { atol, scheduleHangup, schedTime, str2cause } from './apps.js';
 import { parseCause } from './causes.js';
 import type { Channel } from './channel.js';
 import type { CoreDb } from './core-db.js';
@@ -268,6 +269,29 @@ export function defaultApis(): Map<string, ApiHandler> {
     if (!ch || !ch.ready) return '-ERR No such channel!\n';
     ch.hangup(parseCause(cause) ?? 'NORMAL_CLEARING');
     return '+OK\n';
+  });
+  apis.set('sched_hangup', (arg, { sim }) => {
+    // mod_commands.c sched_hangup_function: [+]<time> <uuid> [<cause>], cause ALLOTTED_TIMEOUT by default.
+    const argv = arg ? separateString(arg, 4) : [];
+    if (!argv[0]) return '-USAGE: [+]<time> <uuid> [<cause>]\n';
+    const { when, sec } = schedTime(argv[0]);
+    const cause = argv[2] === undefined ? 'ALLOTTED_TIMEOUT' : str2cause(argv[2]);
+    const ch = argv[1] === undefined ? undefined : sim.channel(argv[1]);
+    if (!ch || !ch.ready) return '-ERR No such channel!\n';
+    if (sec === 0) ch.hangup(cause);
+    else scheduleHangup(sim.engine.core, when, ch.uuid, cause, false);
+    return '+OK\n';
+  });
+  apis.set('sched_del', (arg, { sim }) => {
+    // mod_commands.c sched_del_function: a digit string is a task id, anything else a task group
+    // (sched_hangup's group is the channel uuid).
+    if (arg === undefined) return '-ERR Invalid syntax\n';
+    let deleted = 0;
+    if (/^\d+$/.test(arg)) {
+      const id = atol(arg);
+      if (id > 0) deleted = sim.engine.core.scheduler.deleteId(id);
+    } else deleted = sim.engine.core.scheduler.deleteGroup(arg);
+    return `+OK Deleted: ${deleted}\n`;
   });
   apis.set('uuid_answer', (arg, { sim }) => {
     const ch = arg ? sim.channel(arg.trim()) : undefined;

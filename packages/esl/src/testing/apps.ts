@@ -1,8 +1,9 @@
-import type { Channel } from './channel.js';
+import type { Channel, SimCore } from './channel.js';
 import { parseCause } from './causes.js';
 import type { Engine } from './engine.js';
 import { SITES } from './events.js';
 import { logLevelFromText } from '../protocol/log-levels.js';
+import { epochSecondNow } from './scheduler.js';
 
 /**
  * Simulated media length of a file in ms (before timeScale), or Infinity. tone_stream and
@@ -262,11 +263,17 @@ export function registerDefaultApps(engine: Engine): void {
     },
   });
   engine.register('sched_hangup', (ch, arg) => {
-    // +<secs> [cause]
-    const [when = '', cause] = arg.split(' ');
-    const secs = Number(when.replace(/^\+/, ''));
-    if (!(secs >= 0)) return;
-    engine.core.timers.set(() => ch.hangup(parseCause(cause) ?? 'ALLOTTED_TIMEOUT'), engine.scaled(secs * 1000));
+    // mod_dptools.c sched_hangup_function: [+]<time> [<cause>] [bleg], split as switch_separate_string does.
+    const argv = arg.split(' ').filter(Boolean);
+    if (argv.length === 0) {
+      engine.core.log(3, 'No time specified.\n', { uuid: ch.uuid, file: 'mod_dptools.c', func: 'sched_hangup_function', line: 1282 });
+      return;
+    }
+    const { when, sec } = schedTime(argv[0]!);
+    const cause = argv[1] === undefined ? 'ALLOTTED_TIMEOUT' : str2cause(argv[1]);
+    const bleg = argv[2]?.toLowerCase() === 'bleg';
+    if (sec === 0) ch.hangup(cause);
+    else scheduleHangup(engine.core, when, ch.uuid, cause, bleg);
   });
   engine.register('event', (ch, arg) => {
     // event Event-Name=CUSTOM,Event-Subclass=foo::bar,header=value
@@ -281,3 +288,60 @@ export function registerDefaultApps(engine: Engine): void {
   });
 }
 
+/**
+ * The time argument of sched_hangup, api and application alike (mod_commands.c and mod_dptools.c
+ * sched_hangup_function): `sec` is atol of the text after its FIRST character, whatever that is;
+ * `+<n>` means now + sec, anything else is the absolute epoch second atol(text). atol stops at the
+ * first non-digit, so `+0.5` is 0 and `+1.9` is 1. When `sec` is 0 the caller hangs up at once.
+ */
+export function schedTime(text: string): { when: number; sec: number } {
+  const sec = atol(text.slice(1));
+  return { when: text.startsWith('+') ? epochSecondNow() + sec : atol(text), sec };
+}
+
+/** C's atol: optional spaces and sign, then digits up to the first non-digit; 0 when there are none. */
+export function atol(text: string): number {
+  const m = /^\s*([+-]?\d+)/.exec(text);
+  return m ? Number.parseInt(m[1]!, 10) : 0;
+}
+
+/** switch_channel_str2cause (switch_channel.c): a number or a name (any case); anything else NORMAL_CLEARING. */
+export function str2cause(text: string): string {
+  if (/^\d/.test(text)) return parseCause(String(atol(text))) ?? 'NORMAL_CLEARING';
+  return parseCause(text) ?? 'NORMAL_CLEARING';
+}
+
+/**
+ * switch_ivr_schedule_hangup (switch_ivr_async.c): a task in the channel's uuid group that hangs the
+ * channel (or, with `bleg`, its bridged partner) up with `cause` when it runs. Every call adds a
+ * task; none replaces an earlier one.
+ */
+export function scheduleHangup(core: SimCore, when: number, uuid: string, cause: string, bleg: boolean): number {
+  return core.scheduler.add(when, 'switch_ivr_schedule_hangup', uuid, () => {
+    const ch = core.channel(uuid);
+    if (!ch || ch.destroyed) return;
+    const target = bleg ? ch.partner : ch;
+    if (!target) {
+      core.log(4, 'No channel to hangup\n', { uuid, file: 'switch_ivr_async.c', func: 'sch_hangup_callback', line: 5523 });
+      return;
+    }
+    target.hangup(cause);
+  });
+}
+
+/**
+ * switch_channel_execute_on (switch_channel.c): every variable whose name starts with `prefix` (global
+ * ones, then the channel's) names an application to run now: `<app> <arg>` or `<app>:<arg>`;
+ * `<app>::<arg>` runs it asynchronously. The answering thread runs it; here it is not awaited.
+ */
+export function executeOn(ch: Channel, engine: Engine, prefix: string): void {
+  const merged = new Map([...engine.core.globalVars, ...ch.variables]);
+  const lower = prefix.toLowerCase();
+  for (const [name, value] of merged) {
+    if (!name.toLowerCase().startsWith(lower)) continue;
+    const m = /^([^ :]*)(?:( |:(?!:))(.*)|::(.*))?$/s.exec(value);
+    if (!m || !m[1]) continue;
+    const arg = m[3] ?? m[4] ?? '';
+    void engine.executeApp(ch, m[1], arg);
+  }
+}

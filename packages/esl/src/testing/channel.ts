@@ -1,3 +1,4 @@
+import type { Scheduler } from './scheduler.js';
 import type { Command } from '../protocol/command-reader.js';
 import { q850 } from './causes.js';
 import { type CallSite, type EventFactory, SITES, SimEvent, localStamp, newUuid, nowMicros } from './events.js';
@@ -108,6 +109,8 @@ export interface SimCore {
   readonly options: ResolvedOptions;
   readonly factory: EventFactory;
   readonly timers: TimerSet;
+  /** The core task scheduler (scheduled hangups). */
+  readonly scheduler: Scheduler;
   readonly globalVars: Map<string, string>;
   /** The core db that `show` reads; every channel event goes through it. */
   readonly db: CoreDb;

@@ -81,7 +81,10 @@ export interface SimulatorOptions {
   heartbeatIntervalMs?: number;
   /** Time allowed for the first command on a connection (MES read_packet timeout 25 s). */
   firstCommandTimeoutMs?: number;
-  /** Multiplies simulated media durations (sleep, playback, digit timeouts, originate timeout). Default 1. */
+  /**
+   * Multiplies simulated media durations (sleep, playback, digit timeouts, originate timeout). Default 1.
+   * Scheduled tasks (sched_hangup) run on the wall clock: their times are epoch seconds (scheduler.ts).
+   */
   timeScale?: number;
   /**
    * Length of a played file in ms (before `timeScale`) for files whose length cannot be derived from

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { EslInvalidArgumentError } from '../errors.js';
 import net from 'node:net';
 import { type ApiHandler, type ApiHost, defaultApis } from './api.js';
-import { fireDtmf, registerDefaultApps } from './apps.js';
+import { executeOn, fireDtmf, registerDefaultApps } from './apps.js';
 import { Channel, type ChannelInfo, type PrivateMessage, type SimCore } from './channel.js';
 import { CoreDb } from './core-db.js';
 import { Connection, type ListenerHost } from './connection.js';
@@ -13,6 +13,7 @@ import { type AppFunction, Engine, parseDialVariables, parseScriptTokens, parseS
 import { EventFactory, SITES, SimEvent, localStamp, newUuid, nowMicros } from './events.js';
 import { DEFAULT_DIALPLAN, type FarEndScript, type ResolvedOptions, type SimulatorOptions, type SocketTarget } from './options.js';
 import { type LogMeta, logFrame, logLevel } from './log.js';
+import { Scheduler } from './scheduler.js';
 import { TimerSet } from './timers.js';
 
 /** Options of {@link Simulator.originate}. */
@@ -177,6 +178,8 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements SimCore,
   /** The core db's channels and calls tables (`show channels`, `show calls`, …). */
   readonly db: CoreDb;
   readonly dtmfListeners = new Map<Channel, () => void>();
+  /** The core task scheduler (sched_hangup, sched_del). */
+  readonly scheduler: Scheduler;
   /** @internal Which connections can receive which events and log lines. */
   readonly delivery = new Delivery<Connection>();
 
@@ -208,6 +211,7 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements SimCore,
       ipv6: this.options.ipv6,
     });
     this.db = new CoreDb(this.options.switchname);
+    this.scheduler = new Scheduler(this);
     this.engine = new Engine(this);
     registerDefaultApps(this.engine);
     this.engine.socketHandler = (ch, arg) => this.socketApp(ch, arg);
@@ -522,6 +526,7 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements SimCore,
     this.stopHeartbeat?.();
     for (const c of [...this.conns]) c.close(true);
     this.timers.clear();
+    this.scheduler.clear();
     for (const ch of this.chans.values()) ch.poke();
     if (this.listening) await new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.listening = false;
@@ -583,6 +588,8 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements SimCore,
     // mod_loopback: the B leg answering answers the A leg (channel_receive_message INDICATE_ANSWER).
     const peer = this.loopbackPeers.get(ch);
     if (peer && ch.direction === 'inbound' && !peer.answered && peer.ready) peer.answer();
+    // switch_channel_perform_mark_answered runs the execute_on_answer* applications after CHANNEL_ANSWER.
+    executeOn(ch, this.engine, 'execute_on_answer');
   }
 
   channelPreAnswered(ch: Channel): void {
@@ -612,6 +619,8 @@ export class Simulator extends EventEmitter<SimulatorEvents> implements SimCore,
     const info = ch.info();
     this.loopbackPeers.delete(ch);
     this.dtmfListeners.delete(ch);
+    // switch_core_session_perform_destroy (switch_core_session.c) deletes the session's task group.
+    this.scheduler.deleteGroup(ch.uuid);
     // Keep the object a moment for late lookups; then forget it.
     this.chans.delete(ch.uuid);
     this.emit('channelDestroy', info);

@@ -1,0 +1,3 @@
+import { defineGuaranteeTests } from './guarantee-cases.js';
+
+defineGuaranteeTests('embedded');
