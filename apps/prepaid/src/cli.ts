@@ -5,32 +5,30 @@
  *   --data DIR    (or PREPAID_DATA_DIR)   embedded PouchDB on disk (default ./.data)
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { PrepaidDbError, PrepaidInputError, PrepaidStore, type StorageConfig } from './store.js';
+import { EXIT, positiveInteger, positiveNumber, storageFrom, UsageError, type CliIo } from './cli-options.js';
+import { connectControl, controlSocketPath } from './control-client.js';
+import { storeOperations, type PrepaidOperations } from './operations.js';
+import { PrepaidDbError, PrepaidInputError, PrepaidStore } from './store.js';
 import { describeError, redactUrl } from './redact.js';
 
-export interface CliIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-  env: Record<string, string | undefined>;
-  /** `serve` runs until this aborts (the binary wires SIGINT/SIGTERM to it). */
-  signal?: AbortSignal;
-}
+export { EXIT, type CliIo } from './cli-options.js';
 
-export const EXIT = { ok: 0, failure: 1, usage: 2, notFound: 3 } as const;
-
-export const USAGE = `Usage: prepaid <command> [options]
+export const USAGE = `Usage: prepaid <command> [options]        (prepaid <command> --help: this text)
 
 Commands
   serve                              run the outbound-socket server FreeSWITCH connects to
   account create <account>           create an account (--interval-duration seconds, required)
   account credit <account> <n>       add n intervals to an account
   account show <account>             balance, credits and charges of an account
+  account list                       every account with its balance
   calls                              recent charged calls (--account A, --limit N)
 
 Storage (every command; before or after it)
   --couch URL     CouchDB database URL, e.g. http://user:pass@host:5984/prepaid  [PREPAID_COUCH_URL]
   --data DIR      embedded database directory (default ./.data)                 [PREPAID_DATA_DIR]
   --db-timeout-ms N   bound on each database operation (default 5000)
+  While \`prepaid serve\` runs on an embedded database it holds it; the account and calls
+  commands then go through the server's control socket DIR/prepaid.sock (same output).
 
 serve
   --listen HOST:PORT      where FreeSWITCH's socket application connects (default 127.0.0.1:8084)
@@ -38,15 +36,42 @@ serve
   --freeswitch HOST:PORT  FreeSWITCH event socket for api fallbacks (uuid_kill when a call's own
                           socket is gone); password from FREESWITCH_PASSWORD (default ClueCon)
   --ring-check-ms N       balance re-check period while ringing (default 10000)
+  --close-deadline-ms N   on SIGTERM/SIGINT, live calls go on being charged this long, then are
+                          hung up (default 30000)
   --log-level LEVEL       debug|info|warn|error (default info)
+  --log-format FORMAT     text (time LEVEL key=value… message) or json (one object a line)
+  --admin [HOST:]PORT     admin HTTP API and live dashboard (off by default; a bare port is
+                          127.0.0.1). A non-loopback HOST needs PREPAID_ADMIN_TOKEN.
+  PREPAID_ADMIN_TOKEN     when set, /api/* and the dashboard need "Authorization: Bearer TOKEN"
+                          (a browser logs in with any user name and the token as password)
+
+Admin API (JSON; errors are {"error": message, "code": CODE}: 400 bad input, 401 no token,
+404 unknown account, 409 account exists, 503 database down)
+  GET  /                               live dashboard: live calls counting down their paid
+                                       time, balances (credit from the page), recent calls
+  GET  /health                         200 when accepting calls and the database answers, else 503
+  GET  /metrics                        Prometheus: prepaid_live_calls, prepaid_calls_total{outcome},
+                                       prepaid_intervals_charged_total,
+                                       prepaid_db_operation_duration_seconds, process metrics
+  GET  /api/accounts                   {"accounts": [{account, name, interval_duration, remaining, created_at}]}
+  GET  /api/accounts/ID                what \`account show --json\` prints
+  POST /api/accounts                   {"account", "interval_duration", "name"?, "credit"?}  → 201
+  POST /api/accounts/ID/credits        {"intervals", "id"? (idempotency key), "reason"?}
+                                       → 201 {applied: true, remaining, credit}; 200 when id was applied
+  GET  /api/calls?account=&limit=      {"calls": [{call, account, intervals, firstChargeAt, lastChargeAt}]}
+  GET  /api/calls/live                 {"calls": [{uuid, account, target, phase, intervalDuration,
+                                       answeredAt, intervalsCharged, paidUntil, remaining, resumed}]}
+  GET  /api/events                     server-sent events: snapshot, call, ended, balance, account
+  GET  /api/server                     {"database", "listener"}
 
 account create:  --interval-duration S  [--name NAME] [--credit N]
 account credit:  [--id ID] (idempotency key: the same id applies once)  [--reason TEXT]
-show / calls:    [--json]
+show / list / calls:  [--json]
 
 Dialplan: <action application="set" data="ccnq_account=ACCOUNT"/>
           <action application="set" data="target=sofia/gateway/GW/NUMBER"/>
           <action application="socket" data="127.0.0.1:8084 async full"/>
+          (async full is required: without full, FreeSWITCH refuses linger, event and api)
 `;
 
 const STORAGE_OPTIONS = {
@@ -57,46 +82,20 @@ const STORAGE_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
-class UsageError extends Error {}
-
-/** Storage from flags, then environment, then the default data directory. */
-export function storageFrom(values: { couch?: string; data?: string }, env: CliIo['env']): StorageConfig {
-  const couch = values.couch ?? env['PREPAID_COUCH_URL'];
-  const data = values.data ?? env['PREPAID_DATA_DIR'];
-  if (values.couch !== undefined && values.data !== undefined) throw new UsageError('give --couch or --data, not both');
-  if (couch) return { kind: 'couch', url: couch };
-  return { kind: 'disk', dataDir: data || '.data' };
-}
-
-function positiveNumber(text: string | undefined, name: string): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${name} must be a positive number, got ${JSON.stringify(text)}`);
-  return n;
-}
-
-function positiveInteger(text: string | undefined, name: string): number | undefined {
-  const n = positiveNumber(text, name);
-  if (n !== undefined && !Number.isInteger(n)) throw new UsageError(`${name} must be a whole number, got ${JSON.stringify(text)}`);
-  return n;
-}
-
-/** Parse `host:port` (the port required; IPv6 as [::1]:port). */
-export function parseHostPort(text: string, name: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(text.trim());
-  const port = m ? Number(m[3]) : NaN;
-  if (!m || !(port >= 0 && port <= 65535)) throw new UsageError(`${name} must be HOST:PORT, got ${JSON.stringify(text)}`);
-  return { host: (m[1] ?? m[2])!, port };
-}
-
-async function withStore<T>(values: Record<string, unknown>, io: CliIo, fn: (store: PrepaidStore) => Promise<T>): Promise<T> {
+/**
+ * Runs `fn` on the configured data. On the embedded database a running `prepaid serve` holds its
+ * lock, so when one answers on the data directory's control socket the command goes through it;
+ * otherwise (and always with CouchDB, which many processes share) it opens the database itself.
+ */
+async function withOperations<T>(values: Record<string, unknown>, io: CliIo, fn: (ops: PrepaidOperations) => Promise<T>): Promise<T> {
   const config = storageFrom(values as { couch?: string; data?: string }, io.env);
   const opTimeoutMs = positiveInteger(values['db-timeout-ms'] as string | undefined, '--db-timeout-ms');
-  const store = await PrepaidStore.open(config, opTimeoutMs === undefined ? {} : { opTimeoutMs });
+  const remote = config.kind === 'disk' ? await connectControl(controlSocketPath(config.dataDir)) : undefined;
+  const ops = remote ?? storeOperations(await PrepaidStore.open(config, opTimeoutMs === undefined ? {} : { opTimeoutMs }), { owned: true });
   try {
-    return await fn(store);
+    return await fn(ops);
   } finally {
-    await store.close();
+    await ops.close();
   }
 }
 
@@ -119,6 +118,7 @@ async function accountCommand(args: string[], io: CliIo): Promise<number> {
       reason: { type: 'string' },
     },
   });
+  if (sub === 'list') return listAccounts(values, io);
   const account = positionals[0];
   if (account === undefined) throw new UsageError(`account ${sub ?? ''}: which account?`);
   switch (sub) {
@@ -126,24 +126,26 @@ async function accountCommand(args: string[], io: CliIo): Promise<number> {
       const duration = positiveNumber(values['interval-duration'], '--interval-duration');
       if (duration === undefined) throw new UsageError('account create needs --interval-duration <seconds>');
       const credit = positiveInteger(values.credit, '--credit');
-      return withStore(values, io, async (store) => {
-        const input: { account: string; intervalDuration: number; name?: string } = { account, intervalDuration: duration };
-        if (values.name !== undefined) input.name = values.name;
-        await store.createAccount(input);
-        if (credit !== undefined) await store.addCredit(account, credit, { id: 'initial', reason: 'initial credit' });
-        io.stdout(`created account ${account} (interval ${duration} s${credit ? `, ${credit} intervals` : ''}) in ${store.description}\n`);
+      return withOperations(values, io, async (ops) => {
+        await ops.createAccount({
+          account,
+          intervalDuration: duration,
+          ...(values.name === undefined ? {} : { name: values.name }),
+          ...(credit === undefined ? {} : { credit }),
+        });
+        io.stdout(`created account ${account} (interval ${duration} s${credit ? `, ${credit} intervals` : ''}) in ${ops.description}\n`);
         return EXIT.ok;
       });
     }
     case 'credit': {
       const intervals = positiveInteger(positionals[1], 'intervals');
       if (intervals === undefined) throw new UsageError('account credit <account> <intervals>');
-      return withStore(values, io, async (store) => {
-        const options: { id?: string; reason?: string } = {};
-        if (values.id !== undefined) options.id = values.id;
-        if (values.reason !== undefined) options.reason = values.reason;
-        const { applied } = await store.addCredit(account, intervals, options);
-        const remaining = await store.remaining(account);
+      return withOperations(values, io, async (ops) => {
+        const { applied, remaining } = await ops.addCredit(account, {
+          intervals,
+          ...(values.id === undefined ? {} : { id: values.id }),
+          ...(values.reason === undefined ? {} : { reason: values.reason }),
+        });
         io.stdout(
           applied
             ? `credited ${intervals} intervals to ${account}; ${remaining} remaining\n`
@@ -153,8 +155,8 @@ async function accountCommand(args: string[], io: CliIo): Promise<number> {
       });
     }
     case 'show': {
-      return withStore(values, io, async (store) => {
-        const summary = await store.accountSummary(account);
+      return withOperations(values, io, async (ops) => {
+        const summary = await ops.accountSummary(account);
         if (!summary) {
           io.stderr(`no account ${account}\n`);
           return EXIT.notFound;
@@ -180,8 +182,24 @@ async function accountCommand(args: string[], io: CliIo): Promise<number> {
       });
     }
     default:
-      throw new UsageError(`unknown account command ${JSON.stringify(sub ?? '')} (create, credit, show)`);
+      throw new UsageError(`unknown account command ${JSON.stringify(sub ?? '')} (create, credit, show, list)`);
   }
+}
+
+/** A listing: JSON with --json, else a table under `header`, or `empty` when there are no rows. */
+function printListing<T>(io: CliIo, json: boolean | undefined, items: T[], empty: string, header: string[], row: (item: T) => string[]): number {
+  if (json) io.stdout(JSON.stringify(items, null, 2) + '\n');
+  else if (items.length === 0) io.stdout(`${empty}\n`);
+  else io.stdout(table([header, ...items.map(row)]));
+  return EXIT.ok;
+}
+
+function listAccounts(values: { json?: boolean } & Record<string, unknown>, io: CliIo): Promise<number> {
+  return withOperations(values, io, async (ops) =>
+    printListing(io, values.json, await ops.listAccounts(), 'no accounts', ['account', 'name', 'interval', 'remaining', 'created at'], (a) => [
+      a.account, a.name ?? '', `${a.interval_duration} s`, String(a.remaining), a.created_at,
+    ]),
+  );
 }
 
 async function callsCommand(args: string[], io: CliIo): Promise<number> {
@@ -190,22 +208,11 @@ async function callsCommand(args: string[], io: CliIo): Promise<number> {
     options: { ...STORAGE_OPTIONS, account: { type: 'string' }, limit: { type: 'string' } },
   });
   const limit = positiveInteger(values.limit, '--limit') ?? 20;
-  return withStore(values, io, async (store) => {
-    const query: { account?: string; limit: number } = { limit };
-    if (values.account !== undefined) query.account = values.account;
-    const calls = await store.recentCalls(query);
-    if (values.json) {
-      io.stdout(JSON.stringify(calls, null, 2) + '\n');
-      return EXIT.ok;
-    }
-    if (calls.length === 0) {
-      io.stdout('no charged calls\n');
-      return EXIT.ok;
-    }
-    io.stdout(table([['last charge', 'account', 'call', 'intervals', 'first charge'], ...calls.map((c) => [
+  return withOperations(values, io, async (ops) => {
+    const calls = await ops.recentCalls(values.account === undefined ? { limit } : { account: values.account, limit });
+    return printListing(io, values.json, calls, 'no charged calls', ['last charge', 'account', 'call', 'intervals', 'first charge'], (c) => [
       c.lastChargeAt.toISOString(), c.account, c.call, String(c.intervals), c.firstChargeAt.toISOString(),
-    ])]));
-    return EXIT.ok;
+    ]);
   });
 }
 
@@ -239,6 +246,11 @@ function commandFirst(argv: string[]): string[] {
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const [command, ...rest] = commandFirst(argv);
   try {
+    // `prepaid serve --help`, `prepaid account create --help`: the same usage text as `prepaid --help`.
+    if (command !== undefined && (rest.includes('--help') || rest.includes('-h'))) {
+      io.stdout(USAGE);
+      return EXIT.ok;
+    }
     switch (command) {
       case undefined:
       case 'help':
@@ -251,6 +263,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       case 'calls':
         return await callsCommand(rest, io);
       case 'serve': {
+        // Loaded on demand: the account commands never need the server's modules.
         const { serveCommand } = await import('./serve.js');
         return await serveCommand(rest, io);
       }

@@ -1,11 +1,15 @@
 /**
- * Line-oriented logging. Every line about a call carries that call's uuid (`call=<uuid>`), so the
- * lines of one call can be grepped out of a busy server's log. Messages and values pass through
+ * Line-oriented logging, as key=value text or as one JSON object a line (`--log-format json`, for
+ * log shippers). Every line about a call carries that call's uuid (`call=<uuid>`), so the lines of
+ * one call can be grepped out of a busy server's log. Messages and values pass through
  * redactText, so a CouchDB password can never be logged by accident.
  */
 import { redactText } from './redact.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+export type LogFormat = 'text' | 'json';
+export const LOG_FORMATS: readonly LogFormat[] = ['text', 'json'];
 const LEVEL_RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 export type LogFields = Record<string, string | number | boolean | undefined | null>;
@@ -28,6 +32,8 @@ export interface Logger {
 
 export interface LoggerOptions {
   level?: LogLevel;
+  /** `text` (default): `time LEVEL key=value… message`; `json`: one object a line. */
+  format?: LogFormat;
   /** Where formatted lines go; default process.stderr. */
   write?: (line: string) => void;
   /** Receives structured records as well (the demo uses this to follow calls live). */
@@ -48,13 +54,31 @@ export function formatRecord(record: LogRecord): string {
   return parts.join(' ');
 }
 
+/**
+ * `{"time":…,"level":"info","msg":…,<fields>}`: the fields at the top level (as log shippers
+ * index them), after time, level and msg, which no field can overwrite.
+ */
+export function formatRecordJson(record: LogRecord): string {
+  const line: Record<string, string | number | boolean> = {
+    time: record.time.toISOString(),
+    level: record.level,
+    msg: redactText(record.message),
+  };
+  for (const [key, value] of Object.entries(record.fields)) {
+    if (value === undefined || value === null || key in line) continue;
+    line[key] = typeof value === 'string' ? redactText(value) : value;
+  }
+  return JSON.stringify(line);
+}
+
 export function createLogger(options: LoggerOptions = {}, bound: LogFields = {}): Logger {
   const threshold = LEVEL_RANK[options.level ?? 'info'];
   const write = options.write ?? ((line: string) => process.stderr.write(line + '\n'));
+  const format = options.format === 'json' ? formatRecordJson : formatRecord;
   const emit = (level: LogLevel, message: string, fields?: LogFields): void => {
     const record: LogRecord = { time: new Date(), level, message, fields: { ...bound, ...fields } };
     options.onRecord?.(record);
-    if (LEVEL_RANK[level] >= threshold) write(formatRecord(record));
+    if (LEVEL_RANK[level] >= threshold) write(format(record));
   };
   return {
     debug: (m, f) => emit('debug', m, f),

@@ -292,6 +292,19 @@ export class PrepaidServer extends EventEmitter {
   }
 }
 
+/**
+ * A failure of the flow, in the operator's words. On an outbound socket without `full`,
+ * FreeSWITCH answers linger, event, api and bgapi with `-ERR command not found` (mod_event_socket.c,
+ * parse_command: the LFLAG_OUTBOUND && !LFLAG_FULL check), which says nothing about the cause.
+ */
+function describeFailure(err: unknown, call: CallSession): string {
+  if (call.control === 'full') return `unexpected failure: ${describeError(err)}`;
+  return (
+    `the dialplan's socket application needs "async full" (e.g. data="127.0.0.1:8084 async full"): ` +
+    `this socket is ${call.socketMode} without full, so FreeSWITCH refuses the commands prepaid needs (${describeError(err)})`
+  );
+}
+
 /** What admin views may read about a call in progress. */
 export interface LiveCall {
   readonly uuid: string;
@@ -420,8 +433,9 @@ class PrepaidCall implements LiveCall {
       await this.steps(account, target);
     } catch (err) {
       if (!this.gone) {
-        log.error(`unexpected failure: ${describeError(err)}`);
-        await this.hangup('error', `unexpected failure: ${describeError(err)}`, undefined, 'NORMAL_TEMPORARY_FAILURE');
+        const why = describeFailure(err, call);
+        log.error(why);
+        await this.hangup('error', why, undefined, 'NORMAL_TEMPORARY_FAILURE');
       }
     }
     await this.waitForEnd();

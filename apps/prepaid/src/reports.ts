@@ -1,6 +1,6 @@
-/** What operators read: charged calls and account summaries (views; not on a call's hot path). */
+/** What operators read: charged calls, account summaries and listings (not on a call's hot path). */
 import { VIEW_CALLS } from './design.js';
-import type { AccountDoc, CreditDoc } from './documents.js';
+import { prefixRange, type AccountDoc, type CreditDoc } from './documents.js';
 import type { PrepaidStore } from './store.js';
 
 export interface CallSummary {
@@ -20,6 +20,31 @@ export interface AccountSummary {
   charged: number;
   credits: CreditDoc[];
   calls: number;
+}
+
+/** One line of `prepaid account list`. */
+export interface AccountListing {
+  account: string;
+  name?: string;
+  interval_duration: number;
+  remaining: number;
+  created_at: string;
+}
+
+/** Every account with its balance, by name. Each balance is the hot path's read (credits and the newest ledger entry). */
+export async function listAccounts(store: PrepaidStore): Promise<AccountListing[]> {
+  const rows = await store.run('list accounts', (db) => db.allDocs({ ...prefixRange('account:'), include_docs: true }));
+  const accounts = rows.rows
+    .map((row) => row.doc as unknown as AccountDoc | undefined)
+    .filter((doc): doc is AccountDoc => doc?.type === 'account');
+  const balances = await Promise.all(accounts.map((doc) => store.remaining(doc.account)));
+  return accounts.map((doc, i) => ({
+    account: doc.account,
+    ...(doc.name === undefined ? {} : { name: doc.name }),
+    interval_duration: doc.interval_duration,
+    remaining: balances[i]!,
+    created_at: doc.created_at,
+  }));
 }
 
 /** Calls that were charged, most recent last charge first. */

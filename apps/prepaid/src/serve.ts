@@ -1,11 +1,29 @@
-/** `prepaid serve`: run the outbound server until SIGINT/SIGTERM (or the io signal) stops it. */
+/**
+ * `prepaid serve`: run the outbound server until SIGINT/SIGTERM (or the io signal) stops it, with
+ * the control socket (embedded database) and, when asked, the admin HTTP API and dashboard.
+ */
 import { parseArgs } from 'node:util';
-import { EXIT, parseHostPort, storageFrom, UsageError, type CliIo } from './cli.js';
-import { createLogger, type LogLevel } from './log.js';
+import { AdminService, isLoopback } from './admin.js';
+import { EXIT, parseHostPort, positiveInteger, storageFrom, UsageError, type CliIo } from './cli-options.js';
+import { controlSocketPath } from './control-client.js';
+import { createLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './log.js';
+import { PrepaidMetrics } from './metrics.js';
+import { storeOperations } from './operations.js';
 import { PrepaidServer, type PrepaidServerOptions } from './prepaid-server.js';
+import { describeError } from './redact.js';
 import { PrepaidStore } from './store.js';
 
-const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+/** `--admin PORT` (loopback) or `--admin HOST:PORT`. */
+export function parseAdminAddress(text: string): { host: string; port: number } {
+  if (/^\d+$/.test(text.trim())) return parseHostPort(`127.0.0.1:${text.trim()}`, '--admin');
+  return parseHostPort(text, '--admin');
+}
+
+function oneOf<T extends string>(value: string | undefined, allowed: readonly T[], fallback: T, name: string): T {
+  if (value === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`${name} must be one of ${allowed.join(', ')}`);
+  return value as T;
+}
 
 export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({
@@ -20,24 +38,29 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
       'ring-check-ms': { type: 'string' },
       'close-deadline-ms': { type: 'string' },
       'log-level': { type: 'string' },
+      'log-format': { type: 'string' },
+      admin: { type: 'string' },
     },
   });
   const listen = parseHostPort(values.listen ?? '127.0.0.1:8084', '--listen');
-  const level = (values['log-level'] ?? 'info') as LogLevel;
-  if (!LEVELS.includes(level)) throw new UsageError(`--log-level must be one of ${LEVELS.join(', ')}`);
-  const number = (name: string): number | undefined => {
-    const text = values[name as keyof typeof values] as string | undefined;
-    if (text === undefined) return undefined;
-    const n = Number(text);
-    if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--${name} must be a positive whole number`);
-    return n;
-  };
-  const ringCheckMs = number('ring-check-ms');
-  const opTimeoutMs = number('db-timeout-ms');
-  const closeDeadline = number('close-deadline-ms');
-  const logger = createLogger({ level, write: (line) => io.stderr(line + '\n') });
+  const level = oneOf<LogLevel>(values['log-level'], LOG_LEVELS, 'info', '--log-level');
+  const format = oneOf<LogFormat>(values['log-format'], LOG_FORMATS, 'text', '--log-format');
+  const ringCheckMs = positiveInteger(values['ring-check-ms'], '--ring-check-ms');
+  const opTimeoutMs = positiveInteger(values['db-timeout-ms'], '--db-timeout-ms');
+  const closeDeadline = positiveInteger(values['close-deadline-ms'], '--close-deadline-ms');
+  const admin = values.admin === undefined ? undefined : parseAdminAddress(values.admin);
+  const token = io.env['PREPAID_ADMIN_TOKEN'] || undefined;
+  if (admin && !isLoopback(admin.host) && !token) {
+    throw new UsageError(
+      `--admin ${admin.host}:${admin.port} is not a loopback address: set PREPAID_ADMIN_TOKEN so the admin API and ` +
+        'dashboard require a token there, or give a loopback address (e.g. --admin 127.0.0.1:8085)',
+    );
+  }
+  const storage = storageFrom(values, io.env);
+  const logger = createLogger({ level, format, write: (line) => io.stderr(line + '\n') });
+  const metrics = new PrepaidMetrics();
 
-  const store = await PrepaidStore.open(storageFrom(values, io.env), opTimeoutMs === undefined ? {} : { opTimeoutMs });
+  const store = await PrepaidStore.open(storage, { observe: metrics.observeDb, ...(opTimeoutMs === undefined ? {} : { opTimeoutMs }) });
   const options: PrepaidServerOptions = { store, logger };
   if (ringCheckMs !== undefined) options.ringCheckMs = ringCheckMs;
   if (closeDeadline !== undefined) options.closeDeadline = closeDeadline;
@@ -47,18 +70,46 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     options.freeswitch = { ...fs, password: io.env['FREESWITCH_PASSWORD'] ?? 'ClueCon' };
   }
   const server = new PrepaidServer(options);
+  metrics.watch(server);
+  let accepting = false;
+  const service = new AdminService({
+    operations: storeOperations(store),
+    calls: server,
+    metrics,
+    pingDatabase: () => store.ping(),
+    listener: () => (accepting ? server.address() : undefined),
+    logger,
+    ...(token ? { token } : {}),
+  });
   try {
     const bound = await server.listen(listen);
+    accepting = true;
     io.stdout(`prepaid: listening on ${bound.host}:${bound.port} (${store.description})\n`);
+    if (storage.kind === 'disk') {
+      const socket = controlSocketPath(storage.dataDir);
+      await service.listenControl(socket).catch((err: unknown) => {
+        throw new Error(`could not open the control socket ${socket}: ${describeError(err)}`);
+      });
+      logger.info(`control socket ${socket}: the prepaid CLI works through this server while it runs`);
+    }
+    if (admin) {
+      const at = await service.listen(admin.host, admin.port);
+      const shown = at.host.includes(':') ? `[${at.host}]:${at.port}` : `${at.host}:${at.port}`;
+      io.stdout(`prepaid: admin API and dashboard on http://${shown}/${token ? ' (token required)' : ''}\n`);
+    }
     await new Promise<void>((resolve) => {
       if (!io.signal || io.signal.aborted) return resolve();
       io.signal.addEventListener('abort', () => resolve(), { once: true });
     });
     logger.info('stopping');
+    accepting = false;
+    // The admin API stays up while calls drain: operators can watch them end and top accounts up.
     await server.close();
     return EXIT.ok;
   } finally {
+    accepting = false;
     await server.close();
+    await service.close();
     await store.close();
   }
 }

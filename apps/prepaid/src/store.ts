@@ -30,13 +30,13 @@ import {
   type IntervalRecordDoc,
   type LedgerEntryDoc,
 } from './documents.js';
-import { accountSummary, recentCalls, type AccountSummary, type CallSummary } from './reports.js';
+import { accountSummary, listAccounts, recentCalls, type AccountListing, type AccountSummary, type CallSummary } from './reports.js';
 import { KeyedSingleFlight } from './single-flight.js';
 
 export type { DocDatabase, StorageConfig } from './databases.js';
 export { PrepaidDbError, PrepaidInputError, toDbError, type PrepaidDbErrorCode } from './db-errors.js';
 export * from './documents.js';
-export type { AccountSummary, CallSummary } from './reports.js';
+export type { AccountListing, AccountSummary, CallSummary } from './reports.js';
 export { findLedgerConflicts, reconcileLedgerConflicts, type LedgerConflict } from './conflicts.js';
 
 export interface StoreOptions {
@@ -44,6 +44,8 @@ export interface StoreOptions {
   opTimeoutMs?: number;
   /** Create the database if missing and install/upgrade the design document (default true). */
   setup?: boolean;
+  /** Told how long each database operation took (the admin API's latency histogram). */
+  observe?: (operation: string, seconds: number, ok: boolean) => void;
 }
 
 /** An account's balance as the hot path reads it: credits and the newest ledger entry. */
@@ -94,18 +96,21 @@ export class PrepaidStore {
   private readonly appendQueues = new Map<string, Promise<void>>();
   private readonly refreshFlights = new KeyedSingleFlight<void>();
 
-  private constructor(db: DocDatabase, description: string, config: StorageConfig | undefined, opTimeoutMs: number) {
+  private readonly observe: StoreOptions['observe'];
+
+  private constructor(db: DocDatabase, description: string, config: StorageConfig | undefined, opTimeoutMs: number, observe?: StoreOptions['observe']) {
     this.db = db;
     this.description = description;
     this.config = config;
     this.opTimeoutMs = opTimeoutMs;
+    this.observe = observe;
   }
 
   /** Open the configured database, creating it and installing the design document. */
   static async open(config: StorageConfig, options: StoreOptions = {}): Promise<PrepaidStore> {
     const opTimeoutMs = options.opTimeoutMs ?? 5000;
     const db = await openDatabase(config, opTimeoutMs);
-    const store = new PrepaidStore(db, describeConfig(config), config, opTimeoutMs);
+    const store = new PrepaidStore(db, describeConfig(config), config, opTimeoutMs, options.observe);
     if (options.setup ?? true) {
       try {
         await store.installDesign();
@@ -119,7 +124,7 @@ export class PrepaidStore {
 
   /** Wrap an already-open database (tests use this to inject faults). */
   static fromDatabase(db: DocDatabase, options: StoreOptions & { description?: string } = {}): PrepaidStore {
-    return new PrepaidStore(db, options.description ?? 'custom database', undefined, options.opTimeoutMs ?? 5000);
+    return new PrepaidStore(db, options.description ?? 'custom database', undefined, options.opTimeoutMs ?? 5000, options.observe);
   }
 
   /**
@@ -134,15 +139,20 @@ export class PrepaidStore {
         this.opTimeoutMs,
       );
     });
+    const started = performance.now();
     const work = (async () => fn(this.db))();
     // The losing side of the race must not become an unhandled rejection.
     work.catch(() => {});
+    let ok = false;
     try {
-      return await Promise.race([work, timeout]);
+      const result = await Promise.race([work, timeout]);
+      ok = true;
+      return result;
     } catch (err) {
       throw toDbError(err, what);
     } finally {
       clearTimeout(timer);
+      this.observe?.(what, (performance.now() - started) / 1000, ok);
     }
   }
 
@@ -504,6 +514,11 @@ export class PrepaidStore {
   /** Calls that were charged, most recent last charge first (reports.ts). */
   recentCalls(options: { account?: string; limit?: number } = {}): Promise<CallSummary[]> {
     return recentCalls(this, options);
+  }
+
+  /** Every account with its balance, by name (`prepaid account list`; reports.ts). */
+  listAccounts(): Promise<AccountListing[]> {
+    return listAccounts(this);
   }
 
   /** Everything `prepaid account show` prints; null when there is no such account (reports.ts). */
