@@ -22,7 +22,7 @@ const SUITES: Record<string, { describe: string; load: () => Promise<Suite> }> =
     load: () => import('./parser.js'),
   },
   client: { describe: 'inbound client: pipelined api calls/s and end-to-end events/s vs esl and modesl', load: () => import('./client.js') },
-  server: { describe: 'outbound server: call setups/s via the simulator and memory per idle session at 10,000 connections vs esl and modesl', load: () => import('./server.js') },
+  server: { describe: 'outbound server: CPU per full call flow via the simulator and memory per idle session vs esl and modesl, in rounds', load: () => import('./server.js') },
 };
 
 async function main(): Promise<void> {

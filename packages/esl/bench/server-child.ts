@@ -7,8 +7,8 @@
  *
  * Prints one JSON line with the figures. Every contender does the same work per call:
  *  - memory: connect, this channel's events, linger; then the session sits idle.
- *  - setups: connect, this channel's events, linger, execute `answer` (waiting for its
- *    CHANNEL_EXECUTE_COMPLETE), sendmsg hangup, then `exit` on the linger notice
+ *  - setups: connect, this channel's events, linger, execute `answer` then `playback` (each
+ *    waiting for its CHANNEL_EXECUTE_COMPLETE), sendmsg hangup, then `exit` on the linger notice
  *    (freeswitch-esl waits for CHANNEL_HANGUP_COMPLETE first, as it does for every lingering call).
  * All three send `myevents`; on top of it modesl's own setup sends `event plain BACKGROUND_JOB
  * CHANNEL_EXECUTE_COMPLETE`, and esl 11's two filters and `event json CHANNEL_EXECUTE_COMPLETE
@@ -18,10 +18,14 @@ import { fork } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { FreeSwitchServer, type FreeSwitchResponse } from 'esl';
 import { createServer } from '../src/index.js';
 
 type Mode = 'memory' | 'setups';
+
+/** What every contender plays (the simulator plays any file in `playbackMs`). */
+const PLAYBACK_FILE = 'tone_stream://%(100,0,440)';
 
 interface Running {
   port: number;
@@ -49,6 +53,7 @@ const contenders: Record<string, (mode: Mode, hooks: Hooks) => Promise<Running>>
         return;
       }
       await call.execute('answer');
+      await call.execute('playback', PLAYBACK_FILE);
       await call.hangup();
       await call.ended;
       hooks.done();
@@ -79,6 +84,7 @@ const contenders: Record<string, (mode: Mode, hooks: Hooks) => Promise<Running>>
           return;
         }
         await call.command('answer', '', 10_000);
+        await call.command('playback', PLAYBACK_FILE, 10_000);
         await call.hangup();
       })().catch((err: unknown) => hooks.failed(err));
     });
@@ -108,7 +114,9 @@ const contenders: Record<string, (mode: Mode, hooks: Hooks) => Promise<Running>>
           return;
         }
         conn.execute('answer', '', () => {
-          conn.sendRecv('sendmsg', { 'call-command': 'hangup', 'hangup-cause': 'NORMAL_CLEARING' });
+          conn.execute('playback', PLAYBACK_FILE, () => {
+            conn.sendRecv('sendmsg', { 'call-command': 'hangup', 'hangup-cause': 'NORMAL_CLEARING' });
+          });
         });
       });
     });
@@ -146,6 +154,16 @@ function fullGc(): void {
   for (let i = 0; i < 4; i++) gc();
 }
 
+/**
+ * Bytes committed to V8's young generation. It grows in steps with the allocation rate, not with
+ * what is kept (full GCs empty it but do not shrink it), so its growth is taken out of the RSS.
+ */
+function youngBytes(): number {
+  let total = 0;
+  for (const s of getHeapSpaceStatistics()) if (s.space_name === 'new_space' || s.space_name === 'new_large_object_space') total += s.space_size;
+  return total;
+}
+
 async function main(): Promise<void> {
   const [modeArg, name, countArg, concurrencyArg] = process.argv.slice(2);
   const mode = modeArg as Mode;
@@ -176,6 +194,7 @@ async function main(): Promise<void> {
     await settle();
     fullGc();
     const m0 = process.memoryUsage();
+    const young0 = youngBytes();
     const peer = fork(peerPath, ['raw', String(running.port), String(count)], { stdio: 'inherit' });
     const ready = new Promise<void>((resolve, reject) => {
       peer.on('message', (m: { type: string; message?: string }) => {
@@ -195,6 +214,7 @@ async function main(): Promise<void> {
     await settle();
     fullGc();
     const m1 = process.memoryUsage();
+    const young1 = youngBytes();
     // Tearing 10,000 sockets down politely takes seconds and measures nothing: the figures are
     // printed and both processes exit (the OS closes the sockets).
     peer.kill('SIGKILL');
@@ -204,7 +224,7 @@ async function main(): Promise<void> {
         count,
         heapPerSession: (m1.heapUsed - m0.heapUsed) / idle,
         externalPerSession: (m1.external - m0.external) / idle,
-        rssPerSession: (m1.rss - m0.rss) / idle,
+        rssPerSession: (m1.rss - m0.rss - (young1 - young0)) / idle,
         failures,
       }),
     );

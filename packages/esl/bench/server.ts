@@ -1,20 +1,23 @@
 /**
  * Outbound server benchmark (suite `server`): freeswitch-esl's createServer against esl 11's
  * FreeSwitchServer and modesl's Server, each in a fresh process (bench/server-child.ts) with the
- * FreeSWITCH side in another (bench/server-peer.ts), loopback only.
+ * FreeSWITCH side in another (bench/server-peer.ts), loopback only. Several rounds; in each round
+ * the three run one after the other (interleaved, so load from elsewhere on the machine falls on
+ * all of them alike); the tables print medians with the spread (min–max) over the rounds.
  *
- *  - call setups per second through the simulator: connect → myevents → linger → execute answer
- *    → hangup → exit, N calls with a fixed number in flight; plus the server process's CPU per call.
- *    The simulator runs in its own process and is usually the bottleneck, so the CPU figure is
- *    the better comparison of the servers themselves.
- *  - memory per idle call session at 10,000 concurrent connections (connect, myevents, linger,
- *    then idle), the peer replaying the real connect reply of fixtures/outbound.bin: V8 heap,
- *    external (Buffers) and RSS deltas divided by the session count, after full GCs. The three
- *    contenders are measured at the same time in separate processes (memory figures do not depend
- *    on it; it keeps the run short).
+ *  - server CPU per full call flow through the simulator: connect → myevents → linger → execute
+ *    answer → execute playback → hangup → linger notice → exit, N calls with a fixed number in
+ *    flight. Only the server process's CPU time (user + system) is counted: the simulator runs in
+ *    the peer process. Calls/s is printed too, but the simulator is usually its bottleneck.
+ *  - memory per idle call session at N concurrent connections (connect, myevents, linger, then
+ *    idle), the peer replaying the real connect reply of fixtures/outbound.bin: V8 heap, external
+ *    (Buffers) and RSS growth divided by the session count, after full GCs; the RSS growth has
+ *    the growth of V8's young generation taken out (it follows the allocation rate, not what is
+ *    kept).
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { median } from './harness.js';
 
 interface SuiteOptions {
   quick: boolean;
@@ -23,7 +26,10 @@ interface SuiteOptions {
 
 const CONTENDERS = ['freeswitch-esl', 'esl 11', 'modesl'] as const;
 const OURS = 'freeswitch-esl';
-const TARGET_BYTES_PER_SESSION = 20 * 1024;
+const PEER = 'esl 11';
+/** Issue 18's goals against esl 11, measured in the same run. */
+const CPU_GOAL = 0.5;
+const MEMORY_GOAL = 1;
 
 interface SetupResult {
   calls: number;
@@ -61,8 +67,27 @@ function child<T>(args: string[]): Promise<T> {
   });
 }
 
-const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
-const ratio = (ours: number, theirs: number) => (ours > 0 && theirs > 0 ? `${(theirs / ours).toFixed(2)}x` : '-');
+/** Median and spread of a figure over the rounds, e.g. "1.23 (1.10–1.40)". */
+function spread(values: number[], digits: number, unit = ''): string {
+  if (values.length === 0) return '-';
+  const f = (n: number) => n.toFixed(digits);
+  const m = `${f(median(values))}${unit}`;
+  return values.length === 1 ? m : `${m} (${f(Math.min(...values))}–${f(Math.max(...values))})`;
+}
+
+/** ours/theirs within each round (both measured in it), as a list. */
+function roundRatios(ours: number[], theirs: number[]): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < Math.min(ours.length, theirs.length); i++) if (theirs[i]! > 0) out.push(ours[i]! / theirs[i]!);
+  return out;
+}
+
+function table(header: string[], rows: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => '  ' + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('   ');
+  console.log(line(header));
+  for (const r of rows) console.log(line(r));
+}
 
 export async function run(options: SuiteOptions): Promise<boolean> {
   if (options.noSocket) {
@@ -72,71 +97,89 @@ export async function run(options: SuiteOptions): Promise<boolean> {
   let ok = true;
   const calls = options.quick ? 100 : 300;
   const inFlight = 20;
-  const sessions = options.quick ? 2000 : 10_000;
+  const sessions = options.quick ? 1000 : 5000;
+  const rounds = Number(process.env['BENCH_ROUNDS'] ?? (options.quick ? 1 : 3));
+  console.log(`(${rounds} rounds, the three servers interleaved in each; set BENCH_ROUNDS to change)`);
 
-  console.log(`\ncall setups through the simulator: ${calls} calls, ${inFlight} in flight`);
-  console.log('  connect → myevents → linger → execute answer → hangup → exit on the linger notice');
-  const setups = new Map<string, SetupResult>();
-  for (const name of CONTENDERS) {
-    try {
-      const r = await child<SetupResult>(['setups', name, String(calls), String(inFlight)]);
-      setups.set(name, r);
-      if (r.failures.length > 0 || r.peerFailed > 0 || r.completed !== r.calls) {
+  console.log(`\nserver CPU per full call flow through the simulator: ${calls} calls, ${inFlight} in flight, ${rounds} rounds`);
+  console.log('  connect → myevents → linger → answer → playback → hangup → linger notice → exit; the simulator in its own process');
+  const cpu = new Map<string, number[]>(CONTENDERS.map((n) => [n, []]));
+  const rate = new Map<string, number[]>(CONTENDERS.map((n) => [n, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const name of CONTENDERS) {
+      try {
+        const r = await child<SetupResult>(['setups', name, String(calls), String(inFlight)]);
+        if (r.failures.length > 0 || r.peerFailed > 0 || r.completed !== r.calls) {
+          ok = false;
+          console.log(`  ${name}: ${r.completed}/${r.calls} completed, ${r.peerFailed} failed; ${r.failures.join('; ')}`);
+          continue;
+        }
+        cpu.get(name)!.push(r.cpuMsPerCall);
+        rate.get(name)!.push(r.calls / (r.ms / 1000));
+      } catch (err) {
         ok = false;
-        console.log(`  ${name}: ${r.completed}/${r.calls} completed, ${r.peerFailed} failed; ${r.failures.join('; ')}`);
+        console.log(`  ${name}: failed: ${(err as Error).message}`);
       }
-    } catch (err) {
-      ok = false;
-      console.log(`  ${name}: failed: ${(err as Error).message}`);
     }
   }
-  const ourSetup = setups.get(OURS);
-  console.log(`  ${'server'.padEnd(16)}${'calls/s'.padStart(10)}${'server CPU/call'.padStart(18)}${'calls/s: ours/theirs'.padStart(22)}${'CPU: theirs/ours'.padStart(18)}`);
-  for (const [name, r] of setups) {
-    const rate = r.calls / (r.ms / 1000);
-    const ourRate = ourSetup ? ourSetup.calls / (ourSetup.ms / 1000) : 0;
-    console.log(
-      `  ${name.padEnd(16)}${rate.toFixed(0).padStart(10)}${`${r.cpuMsPerCall.toFixed(2)} ms`.padStart(18)}` +
-        `${(name === OURS || !ourSetup ? '' : ratio(rate, ourRate)).padStart(22)}` +
-        `${(name === OURS || !ourSetup ? '' : ratio(ourSetup.cpuMsPerCall, r.cpuMsPerCall)).padStart(18)}`,
-    );
+  const ourCpu = cpu.get(OURS)!;
+  table(
+    ['server', 'CPU ms/call', 'calls/s', 'CPU: ours/theirs'],
+    CONTENDERS.map((name) => [
+      name,
+      spread(cpu.get(name)!, 2),
+      spread(rate.get(name)!, 0),
+      name === OURS ? '' : spread(roundRatios(ourCpu, cpu.get(name)!), 2, '×'),
+    ]),
+  );
+  const cpuRatio = roundRatios(ourCpu, cpu.get(PEER)!);
+  if (cpuRatio.length > 0) {
+    const m = median(cpuRatio);
+    console.log(`  goal: server CPU per call ≤ ${CPU_GOAL}× esl 11's: ${m.toFixed(2)}× — ${m <= CPU_GOAL ? 'met' : 'NOT met'}`);
   }
 
-  console.log(`\nmemory per idle call session at ${sessions} concurrent connections (target ≤ 20 KiB)`);
-  const memory = new Map<string, MemoryResult>();
-  const results = await Promise.allSettled(CONTENDERS.map((name) => child<MemoryResult>(['memory', name, String(sessions)])));
-  results.forEach((r, i) => {
-    const name = CONTENDERS[i]!;
-    if (r.status === 'rejected') {
-      ok = false;
-      console.log(`  ${name}: failed: ${(r.reason as Error).message}`);
-      return;
+  console.log(`\nmemory per idle call session at ${sessions} concurrent connections, ${rounds} rounds`);
+  const heap = new Map<string, number[]>(CONTENDERS.map((n) => [n, []]));
+  const external = new Map<string, number[]>(CONTENDERS.map((n) => [n, []]));
+  const rss = new Map<string, number[]>(CONTENDERS.map((n) => [n, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const name of CONTENDERS) {
+      try {
+        const m = await child<MemoryResult>(['memory', name, String(sessions)]);
+        if (m.idle !== m.count || m.failures.length > 0) {
+          ok = false;
+          console.log(`  ${name}: only ${m.idle}/${m.count} sessions idle; ${m.failures.join('; ')}`);
+          continue;
+        }
+        heap.get(name)!.push(m.heapPerSession / 1024);
+        external.get(name)!.push(m.externalPerSession / 1024);
+        rss.get(name)!.push(m.rssPerSession / 1024);
+      } catch (err) {
+        ok = false;
+        console.log(`  ${name}: failed: ${(err as Error).message}`);
+      }
     }
-    memory.set(name, r.value);
-    if (r.value.idle !== r.value.count || r.value.failures.length > 0) {
-      ok = false;
-      console.log(`  ${name}: only ${r.value.idle}/${r.value.count} sessions idle; ${r.value.failures.join('; ')}`);
-    }
-  });
-  const ourMem = memory.get(OURS);
-  console.log(`  ${'server'.padEnd(16)}${'heap'.padStart(11)}${'external'.padStart(11)}${'heap+ext'.padStart(11)}${'RSS'.padStart(11)}${'heap+ext: theirs/ours'.padStart(23)}${'RSS: theirs/ours'.padStart(18)}`);
-  for (const [name, m] of memory) {
-    const total = m.heapPerSession + m.externalPerSession;
-    const ourTotal = ourMem ? ourMem.heapPerSession + ourMem.externalPerSession : 0;
-    console.log(
-      `  ${name.padEnd(16)}${kib(m.heapPerSession).padStart(11)}${kib(m.externalPerSession).padStart(11)}${kib(total).padStart(11)}${kib(m.rssPerSession).padStart(11)}` +
-        `${(name === OURS || !ourMem ? '' : ratio(ourTotal, total)).padStart(23)}` +
-        `${(name === OURS || !ourMem ? '' : ratio(ourMem.rssPerSession, m.rssPerSession)).padStart(18)}`,
-    );
   }
-  if (ourMem && sessions < 10_000) {
-    console.log('  (--quick: fixed process overhead inflates RSS per session at this count; the target applies at 10,000)');
-  } else if (ourMem) {
-    const total = ourMem.heapPerSession + ourMem.externalPerSession;
-    const met = total <= TARGET_BYTES_PER_SESSION && ourMem.rssPerSession <= TARGET_BYTES_PER_SESSION;
-    console.log(`  freeswitch-esl: ${met ? 'within' : 'OVER'} the 20 KiB target (heap+external ${kib(total)}, RSS ${kib(ourMem.rssPerSession)})`);
-    console.log('  external = the channel data of the connect reply, which freeswitch-esl keeps for call.get()/variable();');
-    console.log('  esl 11 and modesl keep it only as long as the handler holds it.');
+  const total = (name: string) => heap.get(name)!.map((h, i) => h + (external.get(name)![i] ?? 0));
+  table(
+    ['server', 'heap KiB', 'external KiB', 'heap+ext KiB', 'RSS KiB', 'RSS: ours/theirs', 'heap+ext: ours/theirs'],
+    CONTENDERS.map((name) => [
+      name,
+      spread(heap.get(name)!, 1),
+      spread(external.get(name)!, 1),
+      spread(total(name), 1),
+      spread(rss.get(name)!, 1),
+      name === OURS ? '' : spread(roundRatios(rss.get(OURS)!, rss.get(name)!), 2, '×'),
+      name === OURS ? '' : spread(roundRatios(total(OURS), total(name)), 2, '×'),
+    ]),
+  );
+  const rssRatio = roundRatios(rss.get(OURS)!, rss.get(PEER)!);
+  if (rssRatio.length > 0) {
+    const m = median(rssRatio);
+    console.log(`  goal: RSS per idle session ≤ esl 11's: ${m.toFixed(2)}× — ${m <= MEMORY_GOAL ? 'met' : 'NOT met'}`);
   }
+  console.log("  freeswitch-esl keeps the connect reply's channel data for call.get()/variable(); esl 11 and modesl");
+  console.log('  keep it only as long as the handler holds it (here: not at all).');
+  if (sessions < 5000) console.log('  (--quick: fixed process overhead weighs more per session at this count)');
   return ok;
 }

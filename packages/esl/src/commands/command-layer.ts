@@ -17,6 +17,9 @@ export interface CommandTarget {
   readonly executions: ExecutionTracker;
 }
 
+/** The reserved names of each list of an emitter's own events (see CommandLayer.reserved). */
+const RESERVED_BY_LIST = new WeakMap<readonly string[], ReadonlySet<string>>();
+
 /** Names accepted by `on` for FreeSWITCH events: a type name, or 'CUSTOM <subclass>'. */
 export type EventSelector = EventName | `CUSTOM ${string}`;
 
@@ -81,7 +84,10 @@ export abstract class CommandLayer<M extends EventMapOf<M>, T extends CommandTar
 
   protected constructor(ownEvents: readonly (keyof M & string)[]) {
     super();
-    this.reserved = new Set([...EMITTER_EVENTS, ...ownEvents]);
+    // One set per list of names, shared by every instance (a server holds thousands of sessions).
+    let reserved = RESERVED_BY_LIST.get(ownEvents);
+    if (reserved === undefined) RESERVED_BY_LIST.set(ownEvents, (reserved = new Set([...EMITTER_EVENTS, ...ownEvents])));
+    this.reserved = reserved;
   }
 
   /** The target for a command now, or the error to reject it with (e.g. not connected). */

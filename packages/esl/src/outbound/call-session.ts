@@ -13,10 +13,11 @@ import {
   EslParseError,
   EslServerError,
 } from '../errors.js';
+import { ChannelData } from '../protocol/channel-data.js';
 import { EslEvent, type EventFormat } from '../protocol/event.js';
 import type { Frame } from '../protocol/frame.js';
 import { commands, type HeaderInput } from '../protocol/serializer.js';
-import { Connection, replyText, type ConnectionOptions, type LogRecord } from '../transport/connection.js';
+import { Connection, replyText, type ConnectionOptions, type ConnectionSink, type LogRecord } from '../transport/connection.js';
 import { SubscriptionModel } from '../inbound/subscriptions.js';
 
 /** How a call session ended (`call.ended` resolves with it, `call.on('end')` receives it). */
@@ -91,6 +92,8 @@ export interface CallSessionOptions extends ConnectionOptions {
   exitTimeout: number;
   /** Format used when the session subscribes on its own (execute, bgapi). */
   eventFormat: EventFormat;
+  /** Called once the session has ended, right before `ended` resolves. */
+  onEnded?: (call: CallSession) => void;
 }
 
 type State = 'new' | 'connecting' | 'active' | 'ending' | 'ended';
@@ -106,6 +109,38 @@ const MYEVENTS_TYPES = new Set([
 const noop = () => {};
 
 /**
+ * The command layer's target for one call session. The bgapi and execute waiters are made on
+ * first use: an idle session (most of a server's sessions, most of the time) never needs them.
+ */
+class SessionTarget implements CommandTarget {
+  readonly conn: Connection;
+  private jobsMade: BackgroundJobs | undefined;
+  private executionsMade: ExecutionTracker | undefined;
+
+  constructor(conn: Connection) {
+    this.conn = conn;
+  }
+
+  get jobs(): BackgroundJobs {
+    return (this.jobsMade ??= new BackgroundJobs());
+  }
+
+  get executions(): ExecutionTracker {
+    return (this.executionsMade ??= new ExecutionTracker());
+  }
+
+  /** Executes waiting for their completion (without making the tracker). */
+  get pendingExecutions(): number {
+    return this.executionsMade?.size ?? 0;
+  }
+
+  /** Jobs waiting for their BACKGROUND_JOB (without making the registry). */
+  get pendingJobs(): number {
+    return this.jobsMade?.size ?? 0;
+  }
+}
+
+/**
  * One call delivered by FreeSWITCH's `socket` dialplan application: the connection it opened,
  * the channel data from the `connect` reply, and the commands that drive the channel.
  *
@@ -119,21 +154,25 @@ const noop = () => {};
  * `hangup` ({ cause }); `end` (CallEnd). Every listener on the session is removed once `end` has
  * been emitted.
  */
-export class CallSession extends CommandLayer<CallSessionEventMap> {
+export class CallSession extends CommandLayer<CallSessionEventMap> implements ConnectionSink {
   readonly conn: Connection;
   /** The connection and the bgapi/execute waiters of this session (the command layer's target). */
-  private readonly link: CommandTarget;
+  private readonly link: SessionTarget;
   private readonly opts: CallSessionOptions;
   private state: State = 'new';
-  private data: EslEvent | undefined;
+  private data: ChannelData | undefined;
+  /** channelData, built on first use from `data`. */
+  private dataEvent: EslEvent | undefined;
   private mode: 'async' | 'static' = 'async';
   private controlMode: 'full' | 'single-channel' = 'full';
   private id = '';
 
   // What the session has asked FreeSWITCH for; needed to know what to subscribe on its own.
   private myeventsOn = false;
-  /** The `event`/`nixevent`/`noevents` state of this connection, as FreeSWITCH keeps it. */
-  private readonly wire = new SubscriptionModel();
+  /** Format of myevents and of the session's own subscriptions, until `wireMade` keeps it. */
+  private formatBeforeWire: EventFormat = 'plain';
+  /** The `event`/`nixevent`/`noevents` state of this connection, as FreeSWITCH keeps it; made by the first of them. */
+  private wireMade: SubscriptionModel | undefined;
   private lingerOn = false;
 
   private hungUpFlag = false;
@@ -150,22 +189,12 @@ export class CallSession extends CommandLayer<CallSessionEventMap> {
   readonly ended: Promise<CallEnd>;
   private resolveEnded!: (end: CallEnd) => void;
 
-  private readonly onEvent = (ev: EslEvent) => this.handleEvent(ev);
-  private readonly onLog = (record: LogRecord) => this.emitSafely('log', record);
-  private readonly onNotice = (frame: Frame) => this.handleNotice(frame);
-  private readonly onClose = (err: EslError | undefined) => this.handleClose(err);
-  private readonly onConnError = noop; // the cause arrives with 'close'; listening keeps it from throwing
-
   constructor(socket: Socket, options: CallSessionOptions) {
     super(SESSION_EVENTS);
     this.opts = options;
-    this.conn = new Connection(socket, options);
-    this.link = { conn: this.conn, jobs: new BackgroundJobs(), executions: new ExecutionTracker() };
-    this.conn.on('event', this.onEvent);
-    this.conn.on('log', this.onLog);
-    this.conn.on('disconnect-notice', this.onNotice);
-    this.conn.on('close', this.onClose);
-    this.conn.on('error', this.onConnError);
+    // The session is the connection's sink (ConnectionSink); a failure's cause arrives with the close.
+    this.conn = new Connection(socket, options, this);
+    this.link = new SessionTarget(this.conn);
     this.ended = new Promise<CallEnd>((resolve) => {
       this.resolveEnded = resolve;
     });
@@ -176,7 +205,7 @@ export class CallSession extends CommandLayer<CallSessionEventMap> {
   /** The `connect` reply: a CHANNEL_DATA event with every channel header, decoded. */
   get channelData(): EslEvent {
     if (this.data === undefined) throw new EslServerError('channel data is not available before connect');
-    return this.data;
+    return (this.dataEvent ??= EslEvent.fromHeaders(this.data.headers()));
   }
 
   /** Unique-ID of the controlled channel. */
@@ -297,19 +326,8 @@ export class CallSession extends CommandLayer<CallSessionEventMap> {
 
   private adoptChannelData(frame: Frame): void {
     // The connect reply is a serialized CHANNEL_DATA event (MES parse_command "connect"): a plain
-    // header block with URL-encoded values. Kept as one compact buffer of those lines and read
-    // lazily by EslEvent, so an idle session holds a few KiB instead of ~100 decoded strings.
-    let size = 0;
-    for (const [n, v] of frame.headers) size += Buffer.byteLength(n) + Buffer.byteLength(v) + 3;
-    const raw = Buffer.allocUnsafeSlow(size);
-    let at = 0;
-    for (const [n, v] of frame.headers) {
-      at += raw.write(n, at, 'utf8');
-      at += raw.write(': ', at, 'latin1');
-      at += raw.write(v, at, 'utf8');
-      raw[at++] = 0x0a;
-    }
-    const data = EslEvent.fromPlain(raw);
+    // header block with URL-encoded values, kept compact and decoded on demand (ChannelData).
+    const data = ChannelData.fromEncoded(frame.headers);
     const reply = data.get('Reply-Text') ?? '';
     if (!reply.startsWith('+OK')) {
       throw this.failConnect(new EslCommandError('connect', reply));
@@ -337,15 +355,15 @@ export class CallSession extends CommandLayer<CallSessionEventMap> {
    * resolves without sending anything.
    */
   async myevents(format?: EventFormat, options?: CommandOptions): Promise<string> {
-    if (this.myeventsOn && (format === undefined || format === this.wire.format)) return '+OK Events Enabled';
-    const previous = { on: this.myeventsOn, format: this.wire.format };
+    if (this.myeventsOn && (format === undefined || format === this.format)) return '+OK Events Enabled';
+    const previous = { on: this.myeventsOn, format: this.format };
     this.myeventsOn = true;
-    if (format !== undefined) this.wire.format = format;
+    if (format !== undefined) this.format = format;
     try {
       return await this.command(this.link, commands.myevents(format), 'myevents', options);
     } catch (err) {
       this.myeventsOn = previous.on;
-      this.wire.format = previous.format;
+      this.format = previous.format;
       throw err;
     }
   }
@@ -356,7 +374,7 @@ export class CallSession extends CommandLayer<CallSessionEventMap> {
    */
   subscribe(names: string | readonly string[], format?: EventFormat, options?: CommandOptions): Promise<string> {
     return this.run('event', (t) => {
-      const bytes = commands.event(format ?? this.wire.format, typeof names === 'string' ? [names] : names);
+      const bytes = commands.event(format ?? this.format, typeof names === 'string' ? [names] : names);
       this.wire.applyEvent(wordsAfterCommand(bytes));
       return this.command(t, bytes, bytes.toString('utf8').trim(), options);
     });
@@ -618,14 +636,13 @@ export class CallSession extends CommandLayer<CallSessionEventMap> {
   }
 
   private rejectPending(): void {
-    const waiters = this.link.executions;
-    const jobs = this.link.jobs;
-    if (waiters.size === 0 && jobs.size === 0) return; // errors capture stacks: only when needed
+    const link = this.link;
+    if (link.pendingExecutions === 0 && link.pendingJobs === 0) return; // errors capture stacks: only when needed
     const err = this.hungUpFlag
       ? new EslHangupError(this.cause)
       : new EslConnectionClosedError('call session ended');
-    waiters.rejectAll(err);
-    jobs.failAll(err);
+    if (link.pendingExecutions > 0) link.executions.rejectAll(err);
+    if (link.pendingJobs > 0) link.jobs.failAll(err);
   }
 
   private clearLingerTimer(): void {
@@ -635,7 +652,27 @@ export class CallSession extends CommandLayer<CallSessionEventMap> {
     }
   }
 
-  // ---------------------------------------------------------------- incoming
+  // ---------------------------------------------------------------- incoming (ConnectionSink)
+
+  /** @internal */
+  connectionEvent(ev: EslEvent): void {
+    this.handleEvent(ev);
+  }
+
+  /** @internal */
+  connectionLog(record: LogRecord): void {
+    this.emitSafely('log', record);
+  }
+
+  /** @internal */
+  connectionNotice(frame: Frame): void {
+    this.handleNotice(frame);
+  }
+
+  /** @internal */
+  connectionClosed(err: EslError | undefined): void {
+    this.handleClose(err);
+  }
 
   private handleEvent(ev: EslEvent): void {
     const name = ev.name;
@@ -658,7 +695,7 @@ export class CallSession extends CommandLayer<CallSessionEventMap> {
     this.hungUpFlag = true;
     // The tracker fails this channel's executes on CHANNEL_HANGUP itself; a disconnect notice
     // without events (no subscription) has to do it here.
-    if (this.link.executions.size > 0) this.link.executions.rejectChannel(this.id, new EslHangupError(this.cause));
+    if (this.link.pendingExecutions > 0) this.link.executions.rejectChannel(this.id, new EslHangupError(this.cause));
     this.emitSafely('hangup', { cause: this.cause });
   }
 
@@ -711,12 +748,8 @@ export class CallSession extends CommandLayer<CallSessionEventMap> {
     if (this.closeTimer !== undefined) clearTimeout(this.closeTimer);
     this.closeTimer = undefined;
     this.rejectPending();
-    this.conn.off('event', this.onEvent);
-    this.conn.off('log', this.onLog);
-    this.conn.off('disconnect-notice', this.onNotice);
-    this.conn.off('close', this.onClose);
-    this.conn.off('error', this.onConnError);
     const end = this.endInfo;
+    this.opts.onEnded?.(this);
     this.resolveEnded(end);
     this.emitSafely('end', end);
     this.removeAllListeners();
@@ -751,6 +784,24 @@ export class CallSession extends CommandLayer<CallSessionEventMap> {
 
   /** Whether FreeSWITCH sends this session events of type `name` (myevents or a subscription). */
   private receives(name: string): boolean {
-    return (this.myeventsOn && MYEVENTS_TYPES.has(name)) || this.wire.hasType(name);
+    return (this.myeventsOn && MYEVENTS_TYPES.has(name)) || (this.wireMade?.hasType(name) ?? false);
+  }
+
+  private get wire(): SubscriptionModel {
+    if (this.wireMade === undefined) {
+      this.wireMade = new SubscriptionModel();
+      this.wireMade.format = this.formatBeforeWire;
+    }
+    return this.wireMade;
+  }
+
+  /** The event format FreeSWITCH uses on this connection (the last myevents or `event <format>`). */
+  private get format(): EventFormat {
+    return this.wireMade?.format ?? this.formatBeforeWire;
+  }
+
+  private set format(format: EventFormat) {
+    if (this.wireMade === undefined) this.formatBeforeWire = format;
+    else this.wireMade.format = format;
   }
 }

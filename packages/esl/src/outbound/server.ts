@@ -1,7 +1,7 @@
 /** The outbound-socket server: accepts FreeSWITCH's `socket` connections and runs a handler per call. */
 import { EventEmitter } from 'node:events';
 import { BlockList, createServer as createNetServer, isIP, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
-import { CallSession, type CallEnd } from './call-session.js';
+import { CallSession, type CallEnd, type CallSessionOptions } from './call-session.js';
 import { EslConnectionClosedError, EslHangupError, EslInvalidArgumentError, EslServerError } from '../errors.js';
 import type { EventFormat } from '../protocol/event.js';
 
@@ -82,6 +82,8 @@ export class Server extends EventEmitter<ServerEventMap> {
   private readonly autoMyevents: EventFormat | undefined;
   private readonly autoLinger: number | true | undefined;
   private readonly sessions = new Set<CallSession>();
+  /** What every call session gets (one object for all: an idle session should hold little of its own). */
+  private readonly sessionOptions: CallSessionOptions;
   private readonly net: NetServer;
   private listening = false;
   private closing: Promise<void> | undefined;
@@ -115,6 +117,16 @@ export class Server extends EventEmitter<ServerEventMap> {
           : options.myevents;
     this.autoLinger =
       options.linger === undefined || options.linger === false ? undefined : options.linger === true ? true : options.linger;
+    const o = this.options;
+    this.sessionOptions = {
+      connectTimeout: o.connectTimeout,
+      lingerWait: o.lingerWait,
+      exitTimeout: o.exitTimeout,
+      eventFormat: o.eventFormat,
+      ...(o.maxHeaderBytes === undefined ? {} : { maxHeaderBytes: o.maxHeaderBytes }),
+      ...(o.maxBodyBytes === undefined ? {} : { maxBodyBytes: o.maxBodyBytes }),
+      onEnded: (call) => this.sessions.delete(call),
+    };
     this.net = createNetServer({ noDelay: true }, (socket) => this.accept(socket));
     this.net.on('error', (err) => {
       if (this.listening && this.listenerCount('error') > 0) this.emit('error', err);
@@ -222,17 +234,8 @@ export class Server extends EventEmitter<ServerEventMap> {
       this.emit('rejected', info);
       return;
     }
-    const o = this.options;
-    const call = new CallSession(socket, {
-      connectTimeout: o.connectTimeout,
-      lingerWait: o.lingerWait,
-      exitTimeout: o.exitTimeout,
-      eventFormat: o.eventFormat,
-      ...(o.maxHeaderBytes === undefined ? {} : { maxHeaderBytes: o.maxHeaderBytes }),
-      ...(o.maxBodyBytes === undefined ? {} : { maxBodyBytes: o.maxBodyBytes }),
-    });
+    const call = new CallSession(socket, this.sessionOptions);
     this.sessions.add(call);
-    void call.ended.then(() => this.sessions.delete(call));
     void this.run(call);
   }
 

@@ -113,7 +113,7 @@ const FOLD_WHOLE_BYTES = 16 * 1024;
 const FULL_PARSE = Symbol('full parse');
 
 /** Lower-cases ASCII letters only (FreeSWITCH compares header names with strcasecmp). */
-function asciiLower(s: string): string {
+export function asciiLower(s: string): string {
   return NON_ASCII.test(s) ? s.replace(/[A-Z]+/g, (m) => m.toLowerCase()) : s.toLowerCase();
 }
 
@@ -126,7 +126,7 @@ function startsWith(raw: Buffer, needle: Buffer): boolean {
 }
 
 /** `_undef_` and %-decoding for a value taken from a serialized plain event given as a string. */
-function decodePlainString(value: string): string {
+export function decodePlainString(value: string): string {
   return value === '_undef_' ? '' : urlDecode(value);
 }
 

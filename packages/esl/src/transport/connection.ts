@@ -42,6 +42,18 @@ export interface SendOptions {
 
 export interface ConnectionOptions extends ParserOptions {}
 
+/**
+ * The owner of a connection, told of its traffic by direct calls before any listener: one object
+ * per connection instead of a listener closure per event (an outbound server holds thousands of
+ * idle connections). An exception it throws surfaces as a throwing listener's does (emitSafely).
+ */
+export interface ConnectionSink {
+  connectionEvent(event: EslEvent): void;
+  connectionLog(record: LogRecord): void;
+  connectionNotice(frame: Frame): void;
+  connectionClosed(err: EslError | undefined): void;
+}
+
 interface Pending {
   kind: ReplyKind;
   label: string;
@@ -87,10 +99,12 @@ export class Connection extends EventEmitter<ConnectionEventMap> {
   private corked = false;
   private closedWith: EslError | undefined | null = null; // null = open
   private closing = false;
+  private readonly sink: ConnectionSink | undefined;
 
-  constructor(socket: Socket, options: ConnectionOptions = {}) {
+  constructor(socket: Socket, options: ConnectionOptions = {}, sink?: ConnectionSink) {
     super();
     this.socket = socket;
+    this.sink = sink;
     this.parser = new Parser((frame) => this.dispatch(frame), options);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
@@ -107,8 +121,10 @@ export class Connection extends EventEmitter<ConnectionEventMap> {
     });
     socket.on('close', () => this.finish(undefined));
     socket.on('end', () => {
-      // FreeSWITCH closes its side after a disconnect notice; close ours too.
-      if (!socket.destroyed) socket.end();
+      // FreeSWITCH closes its side after a disconnect notice; close ours too. Not a second time:
+      // Writable.end on an ended stream builds an ERR_STREAM_ALREADY_FINISHED error (a stack
+      // trace per call, the costliest step of a call's teardown).
+      if (!socket.destroyed && !socket.writableEnded) socket.end();
     });
   }
 
@@ -251,6 +267,7 @@ export class Connection extends EventEmitter<ConnectionEventMap> {
           : new EslConnectionClosedError(`connection closed before the reply to ${p.label}`, { cause: err });
       p.reject(reason);
     }
+    if (this.sink !== undefined) toSink(() => this.sink!.connectionClosed(err));
     this.emit('close', err);
   }
 
@@ -268,14 +285,22 @@ export class Connection extends EventEmitter<ConnectionEventMap> {
       case 'text/event-xml': {
         const event = EslEvent.fromFrame(frame)!;
         const invalid = event.decodeError;
-        if (invalid !== undefined) this.fail(invalid);
-        else this.deliver('event', event);
+        if (invalid !== undefined) {
+          this.fail(invalid);
+          return;
+        }
+        if (this.sink !== undefined) toSink(() => this.sink!.connectionEvent(event));
+        this.deliver('event', event);
         return;
       }
-      case 'log/data':
-        this.deliver('log', toLogRecord(frame));
+      case 'log/data': {
+        const record = toLogRecord(frame);
+        if (this.sink !== undefined) toSink(() => this.sink!.connectionLog(record));
+        this.deliver('log', record);
         return;
+      }
       case 'text/disconnect-notice':
+        if (this.sink !== undefined) toSink(() => this.sink!.connectionNotice(frame));
         this.deliver('disconnect-notice', frame);
         return;
       case 'text/rude-rejection':
@@ -313,7 +338,11 @@ export class Connection extends EventEmitter<ConnectionEventMap> {
     }
     this.queue[this.queueHead] = undefined as unknown as Pending;
     this.queueHead++;
-    if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
+    if (this.queueHead === this.queue.length) {
+      // All answered (the usual state between commands): drop the slots, so an idle connection holds none.
+      this.queue.length = 0;
+      this.queueHead = 0;
+    } else if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
       this.queue.splice(0, this.queueHead);
       this.queueHead = 0;
     }
@@ -325,6 +354,17 @@ export class Connection extends EventEmitter<ConnectionEventMap> {
     } catch {
       // resolve never throws
     }
+  }
+}
+
+/** Runs a sink call; an exception surfaces on its own in a microtask, as emitSafely does for listeners. */
+function toSink(call: () => void): void {
+  try {
+    call();
+  } catch (err) {
+    queueMicrotask(() => {
+      throw err;
+    });
   }
 }
 
