@@ -11,8 +11,13 @@ export function emitSafely(emitter: EventEmitter, name: string | symbol, ...args
   try {
     emitter.emit(name, ...args);
   } catch (err) {
-    queueMicrotask(() => {
-      throw err;
-    });
+    rethrowLater(err);
   }
+}
+
+/** Rethrows `err` on its own in a microtask, as an uncaught exception (see emitSafely). */
+export function rethrowLater(err: unknown): void {
+  queueMicrotask(() => {
+    throw err;
+  });
 }

@@ -12,7 +12,7 @@ import { EslEvent } from '../protocol/event.js';
 import { LOG_LEVEL_NAMES } from '../protocol/log-levels.js';
 import type { Frame } from '../protocol/frame.js';
 import { Parser, type ParserOptions } from '../protocol/parser.js';
-import { emitSafely } from '../emit.js';
+import { emitSafely, rethrowLater } from '../emit.js';
 
 /** The two reply types FreeSWITCH pairs with commands, strictly in command order (MES §6). */
 export type ReplyKind = 'command/reply' | 'api/response';
@@ -267,7 +267,7 @@ export class Connection extends EventEmitter<ConnectionEventMap> {
           : new EslConnectionClosedError(`connection closed before the reply to ${p.label}`, { cause: err });
       p.reject(reason);
     }
-    if (this.sink !== undefined) toSink(() => this.sink!.connectionClosed(err));
+    this.toSink('connectionClosed', err);
     this.emit('close', err);
   }
 
@@ -289,18 +289,18 @@ export class Connection extends EventEmitter<ConnectionEventMap> {
           this.fail(invalid);
           return;
         }
-        if (this.sink !== undefined) toSink(() => this.sink!.connectionEvent(event));
+        this.toSink('connectionEvent', event);
         this.deliver('event', event);
         return;
       }
       case 'log/data': {
         const record = toLogRecord(frame);
-        if (this.sink !== undefined) toSink(() => this.sink!.connectionLog(record));
+        this.toSink('connectionLog', record);
         this.deliver('log', record);
         return;
       }
       case 'text/disconnect-notice':
-        if (this.sink !== undefined) toSink(() => this.sink!.connectionNotice(frame));
+        this.toSink('connectionNotice', frame);
         this.deliver('disconnect-notice', frame);
         return;
       case 'text/rude-rejection':
@@ -314,6 +314,17 @@ export class Connection extends EventEmitter<ConnectionEventMap> {
     }
   }
 
+  /** Tells the sink, if any; its exception surfaces in a microtask, as a listener's does (emitSafely). */
+  private toSink<K extends keyof ConnectionSink>(method: K, arg: Parameters<ConnectionSink[K]>[0]): void {
+    const sink = this.sink;
+    if (sink === undefined) return;
+    try {
+      (sink[method] as (a: typeof arg) => void).call(sink, arg);
+    } catch (err) {
+      rethrowLater(err);
+    }
+  }
+
   /** Runs listeners without letting their exceptions unwind into the parser mid-stream. */
   private deliver<K extends 'event' | 'log' | 'disconnect-notice' | 'rude-rejection' | 'auth-request' | 'frame'>(
     name: K,
@@ -321,7 +332,6 @@ export class Connection extends EventEmitter<ConnectionEventMap> {
   ): void {
     emitSafely(this, name, ...args);
   }
-
 
   private reply(type: ReplyKind, frame: Frame): void {
     const entry = this.queue[this.queueHead];
@@ -354,17 +364,6 @@ export class Connection extends EventEmitter<ConnectionEventMap> {
     } catch {
       // resolve never throws
     }
-  }
-}
-
-/** Runs a sink call; an exception surfaces on its own in a microtask, as emitSafely does for listeners. */
-function toSink(call: () => void): void {
-  try {
-    call();
-  } catch (err) {
-    queueMicrotask(() => {
-      throw err;
-    });
   }
 }
 
