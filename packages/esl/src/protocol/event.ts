@@ -542,19 +542,17 @@ export class EslEvent {
     if (hStart === -1 || hEnd < hStart || text.indexOf('<event') === -1) {
       throw new EslParseError(`invalid XML event: no <event><headers> element in ${JSON.stringify(text.slice(0, 40))}`);
     }
-    {
-      const re = /<([^\s<>/]+)>([^<]*)<\/\1>/g;
-      const section = text.slice(hStart + 9, hEnd);
-      let m: RegExpExecArray | null;
-      while ((m = re.exec(section)) !== null) {
-        names.push(m[1]!);
-        values.push(urlDecode(xmlUnescape(m[2]!)));
-      }
+    const re = /<([^\s<>/]+)>([^<]*)<\/\1>/g;
+    const section = text.slice(hStart + 9, hEnd);
+    let m: RegExpExecArray | null;
+    while ((m = re.exec(section)) !== null) {
+      names.push(m[1]!);
+      values.push(urlDecode(xmlUnescape(m[2]!)));
     }
     // A run of elements with one name is an array header (switch_event_xmlize writes one element
     // per item); the same name apart again is a repeated header, as CODEC events carry.
     const folded = foldRuns(names, values);
-    const tail = hEnd === -1 ? '' : text.slice(hEnd);
+    const tail = text.slice(hEnd);
     const cl = /<Content-Length>(\d+)<\/Content-Length>/.exec(tail);
     if (cl) {
       folded.names.push('Content-Length');
