@@ -75,6 +75,8 @@ export const HANGUP_CAUSE: Readonly<Record<HangupReason, string>> = {
 
 /** Default time before FreeSWITCH's scheduled hangup at which the next interval is charged at the latest. */
 export const DEFAULT_RESCHEDULE_LEAD_MS = 500;
+/** The prepaid server's default spread of that lead over its calls (ChargingOptions.chargeSpreadMs). */
+export const DEFAULT_CHARGE_SPREAD_MS = 400;
 /**
  * With no switch deadline: how long past the paid time a charge still in flight is waited for
  * before the call is cut off (a database that stopped answering).
@@ -95,6 +97,12 @@ export interface ChargingOptions {
   deadline?: SwitchDeadline;
   /** See the rules above (default 500 ms). */
   rescheduleLeadMs?: number;
+  /**
+   * Up to this much more lead, the same for every charge of a call and different from call to
+   * call (from its uuid), so that calls whose hangups fall on the same whole second are not all
+   * charged at the same moment (default 0).
+   */
+  chargeSpreadMs?: number;
 }
 
 export type ChargingState = 'idle' | 'ringing' | 'charging' | 'stopped';
@@ -103,6 +111,8 @@ export interface ChargeInfo {
   interval: number;
   remaining: number;
   outcome: 'charged' | 'duplicate';
+  /** ms from when the charge was due (its timer's time, or the answer for interval 1) to the ledger's answer. */
+  lateMs: number;
 }
 
 /**
@@ -151,7 +161,7 @@ export class ChargingSession extends EventEmitter {
     this.call = options.call;
     this.intervalMs = options.intervalDuration * 1000;
     this.ringCheckMs = options.ringCheckMs ?? 10_000;
-    this.rescheduleLeadMs = options.rescheduleLeadMs ?? DEFAULT_RESCHEDULE_LEAD_MS;
+    this.rescheduleLeadMs = (options.rescheduleLeadMs ?? DEFAULT_RESCHEDULE_LEAD_MS) + spreadOf(options.call, options.chargeSpreadMs ?? 0);
     this.clock = options.clock ?? systemClock;
     this.server = options.server;
     this.deadline = options.deadline;
@@ -223,7 +233,7 @@ export class ChargingSession extends EventEmitter {
    */
   answered(at: number = this.clock.now()): void {
     if (this.phase === 'charging' || this.phase === 'stopped') return;
-    this.startCharging(at, []);
+    this.startCharging(at, [], at);
   }
 
   /**
@@ -234,7 +244,7 @@ export class ChargingSession extends EventEmitter {
    */
   resume(firstIntervalAt: number, recorded: readonly number[]): void {
     if (this.phase === 'charging' || this.phase === 'stopped') return;
-    this.startCharging(firstIntervalAt, recorded);
+    this.startCharging(firstIntervalAt, recorded, this.clock.now());
   }
 
   /**
@@ -321,17 +331,18 @@ export class ChargingSession extends EventEmitter {
 
   // ------------------------------------------------------------------ charging
 
-  private startCharging(firstIntervalAt: number, recorded: readonly number[]): void {
+  /** `due`: when the first charge is due (the answer; now, for a call taken over). */
+  private startCharging(firstIntervalAt: number, recorded: readonly number[], due: number): void {
     this.cancelTimers();
     this.phase = 'charging';
     this.base = firstIntervalAt;
     for (const n of recorded) this.paid.add(n);
     this.advancePaidThrough();
-    void this.chargeNext();
+    void this.chargeNext(Math.min(due, this.clock.now()));
   }
 
   /** Charges the first interval not yet paid, then moves FreeSWITCH's hangup and plans the next. */
-  private async chargeNext(): Promise<void> {
+  private async chargeNext(due: number = this.clock.now()): Promise<void> {
     if (this.phase !== 'charging' || this.charging) return;
     const n = this.paidThrough + 1;
     const startsAt = this.base! + (n - 1) * this.intervalMs;
@@ -353,7 +364,7 @@ export class ChargingSession extends EventEmitter {
       if (this.clock.now() < startsAt) {
         // Refused ahead of time: look again when the interval starts (a top-up may have come).
         this.refusedAhead = true;
-        this.scheduleCharge(startsAt, () => void this.chargeNext());
+        this.scheduleCharge(startsAt, () => void this.chargeNext(startsAt));
       } else {
         this.askHangup('credit-exhausted', `credit ran out after ${this.paidThrough} interval(s)`);
       }
@@ -362,12 +373,14 @@ export class ChargingSession extends EventEmitter {
     this.refusedAhead = false;
     this.paid.add(n);
     this.advancePaidThrough();
-    this.emit('charged', { interval: n, remaining: result.remaining, outcome: result.outcome } satisfies ChargeInfo);
+    const lateMs = Math.max(0, this.clock.now() - due);
+    this.emit('charged', { interval: n, remaining: result.remaining, outcome: result.outcome, lateMs } satisfies ChargeInfo);
     if (this.phase !== 'charging') return;
     await this.moveSwitchDeadline();
     if (this.phase !== 'charging') return;
     this.armPaidEnd();
-    this.scheduleCharge(this.nextChargeAt(), () => void this.chargeNext());
+    const next = this.nextChargeAt();
+    this.scheduleCharge(next, () => void this.chargeNext(next));
   }
 
   /** When the next interval is charged: when it starts, or `rescheduleLeadMs` before the switch's hangup. */
@@ -485,6 +498,14 @@ export class ChargingSession extends EventEmitter {
     p.then(done, done);
     return p;
   }
+}
+
+/** A call's share of `spreadMs`: [0, spreadMs), from a hash of its uuid (FNV-1a). */
+function spreadOf(call: string, spreadMs: number): number {
+  if (!(spreadMs > 0)) return 0;
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < call.length; i++) hash = Math.imul(hash ^ call.charCodeAt(i), 0x01000193);
+  return (hash >>> 0) % Math.floor(spreadMs);
 }
 
 function describe(err: unknown): string {

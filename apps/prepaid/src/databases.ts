@@ -14,7 +14,9 @@ export type StorageConfig =
   | { kind: 'memory'; name: string };
 
 /** The PouchDB methods the store uses (tests may wrap a database to inject faults). */
-export type DocDatabase = Pick<PouchDB.Database, 'info' | 'get' | 'put' | 'allDocs' | 'query' | 'close' | 'destroy'>;
+/** What the store uses of a database; with `bulkDocs`, creations are written in groups (group-commit.ts). */
+export type DocDatabase = Pick<PouchDB.Database, 'info' | 'get' | 'put' | 'allDocs' | 'query' | 'close' | 'destroy'> &
+  Partial<Pick<PouchDB.Database, 'bulkDocs'>>;
 
 let memoryAdapterLoaded: Promise<void> | undefined;
 function loadMemoryAdapter(): Promise<void> {

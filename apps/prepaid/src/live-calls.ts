@@ -3,12 +3,13 @@
  * of the prepaid server (PrepaidServer implements LiveCallSource), and the JSON shapes of a live
  * call and of an ended one.
  */
-import type { CallOutcome, CallPhase, CallReport } from './prepaid-server.js';
+import type { CallOutcome, CallPhase, CallReport, ChargeNotice } from './prepaid-server.js';
 
 export interface LiveCallSource {
   /** The calls in progress, as of now. */
   reports(): CallReport[];
   on(event: 'call' | 'update' | 'end', listener: (report: CallReport) => void): unknown;
+  on(event: 'charge', listener: (notice: ChargeNotice) => void): unknown;
   off(event: 'call' | 'update' | 'end', listener: (report: CallReport) => void): unknown;
 }
 

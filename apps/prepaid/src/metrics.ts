@@ -1,6 +1,7 @@
 /**
  * The Prometheus metrics `GET /metrics` exposes, with prom-client: live calls, calls by outcome,
- * intervals charged, database operation latency, and prom-client's default process metrics.
+ * intervals charged, how late each charge was, database operation latency, and prom-client's
+ * default process metrics.
  * Each PrepaidMetrics has its own registry (several servers in one process do not mix).
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
@@ -11,6 +12,7 @@ export class PrepaidMetrics {
   private readonly calls: Counter<'outcome'>;
   private readonly intervals: Counter;
   private readonly dbLatency: Histogram<'operation' | 'result'>;
+  private readonly chargeLateness: Histogram;
   /** Intervals already counted per live call, so each update adds only what is new. */
   private readonly counted = new Map<string, number>();
   private source: LiveCallSource | undefined;
@@ -39,6 +41,12 @@ export class PrepaidMetrics {
       help: 'Intervals charged since the server started',
       registers,
     });
+    this.chargeLateness = new Histogram({
+      name: 'prepaid_charge_lateness_seconds',
+      help: 'Time from when an interval was due to be charged to the ledger confirming the charge',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    });
     this.dbLatency = new Histogram({
       name: 'prepaid_db_operation_duration_seconds',
       help: 'Duration of database operations, by operation and result (ok or error)',
@@ -52,6 +60,7 @@ export class PrepaidMetrics {
   watch(source: LiveCallSource): void {
     this.source = source;
     source.on('update', (report) => this.countIntervals(report.uuid, report.intervalsCharged));
+    source.on('charge', (notice) => this.chargeLateness.observe(notice.lateMs / 1000));
     source.on('end', (report) => {
       this.countIntervals(report.uuid, report.intervalsCharged);
       this.counted.delete(report.uuid);

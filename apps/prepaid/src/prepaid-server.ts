@@ -37,7 +37,7 @@ import {
   type Server,
   type ServerOptions,
 } from 'freeswitch-esl';
-import { ChargingSession, DEFAULT_RESCHEDULE_LEAD_MS, HANGUP_CAUSE, type Clock, type HangupReason, type SwitchDeadline } from './charging.js';
+import { ChargingSession, DEFAULT_CHARGE_SPREAD_MS, DEFAULT_RESCHEDULE_LEAD_MS, HANGUP_CAUSE, type ChargeInfo, type Clock, type HangupReason, type SwitchDeadline } from './charging.js';
 import { createLogger, type Logger } from './log.js';
 import { describeError } from './redact.js';
 import type { PrepaidStore } from './store.js';
@@ -115,6 +115,11 @@ export interface PrepaidServerOptions {
   ringCheckMs?: number;
   /** How long before FreeSWITCH's scheduled hangup the next interval is charged at the latest (default 500 ms). */
   rescheduleLeadMs?: number;
+  /**
+   * Up to this much more lead per call (from its uuid; default 400 ms), so that the calls whose
+   * scheduled hangups fall on the same second are charged spread over that time, not all at once.
+   */
+  chargeSpreadMs?: number;
   clock?: Clock;
   /** Written into interval records (default: host name and pid). */
   serverName?: string;
@@ -138,16 +143,25 @@ export interface PrepaidServerOptions {
   maxCalls?: number;
 }
 
+/** One interval charged: how late its charge was against when it was due (ms). */
+export interface ChargeNotice {
+  uuid: string;
+  account: string;
+  interval: number;
+  lateMs: number;
+}
+
 /**
  * Events: `call` (CallReport, a new call), `update` (CallReport, on every change: phase,
- * balance, interval charged), `end` (CallReport, final), `error` (Error, server-level problems;
- * emitted only when someone listens).
+ * balance, interval charged), `charge` (ChargeNotice, each interval charged), `end` (CallReport,
+ * final), `error` (Error, server-level problems; emitted only when someone listens).
  */
 export class PrepaidServer extends EventEmitter {
   readonly store: PrepaidStore;
   readonly logger: Logger;
   readonly ringCheckMs: number;
   readonly rescheduleLeadMs: number;
+  readonly chargeSpreadMs: number;
   readonly serverName: string;
   readonly hangupGraceMs: number;
   readonly hangupEscalationMs: number;
@@ -165,6 +179,7 @@ export class PrepaidServer extends EventEmitter {
     this.logger = options.logger ?? createLogger();
     this.ringCheckMs = options.ringCheckMs ?? 10_000;
     this.rescheduleLeadMs = options.rescheduleLeadMs ?? DEFAULT_RESCHEDULE_LEAD_MS;
+    this.chargeSpreadMs = options.chargeSpreadMs ?? DEFAULT_CHARGE_SPREAD_MS;
     this.serverName = options.serverName ?? `${os.hostname()}:${process.pid}`;
     this.hangupGraceMs = options.hangupGraceMs ?? 10_000;
     this.hangupEscalationMs = options.hangupEscalationMs ?? 2000;
@@ -261,6 +276,11 @@ export class PrepaidServer extends EventEmitter {
   /** @internal */
   notify(kind: 'update' | 'end', report: CallReport): void {
     this.emit(kind, { ...report });
+  }
+
+  /** @internal One interval charged (`charge` event: the metrics' lateness histogram). */
+  notifyCharge(notice: ChargeNotice): void {
+    this.emit('charge', notice);
   }
 
   /** @internal Kill a call through the inbound api connection, when one is configured. */
@@ -510,7 +530,9 @@ class PrepaidCall implements LiveCall {
     }
     if (earlier.records.length > 0) return this.takeOver(earlier.records.map((r) => ({ interval: r.interval, at: r.at })));
 
-    // Step 7: more than one interval left?
+    // Step 7: more than one interval left? (The start marker first: charges may follow.)
+    const begun = await this.dbStep('recording the call start', () => store.beginCall({ account, call: uuid, server: server.serverName }));
+    if (begun === STOP) return;
     const proceed = await this.dbStep('the balance check', () => charging.canProceed());
     if (proceed === STOP) return;
     if (!proceed) {
@@ -562,6 +584,7 @@ class PrepaidCall implements LiveCall {
       intervalDuration,
       ringCheckMs: server.ringCheckMs,
       rescheduleLeadMs: server.rescheduleLeadMs,
+      chargeSpreadMs: server.chargeSpreadMs,
       server: server.serverName,
       deadline: this.switchDeadline(),
       ...(this.clock ? { clock: this.clock } : {}),
@@ -571,8 +594,11 @@ class PrepaidCall implements LiveCall {
       log.debug(`balance ${b.remaining} interval(s) (${b.phase})`);
       this.update({ remaining: b.remaining });
     });
-    charging.on('charged', (c: { interval: number; remaining: number; outcome: string }) => {
-      log.info(`charged interval ${c.interval}${c.outcome === 'duplicate' ? ' (already recorded)' : ''}; ${c.remaining} remaining`);
+    charging.on('charged', (c: ChargeInfo) => {
+      log.info(`charged interval ${c.interval}${c.outcome === 'duplicate' ? ' (already recorded)' : ''}; ${c.remaining} remaining`, {
+        late_ms: Math.round(c.lateMs),
+      });
+      this.server.notifyCharge({ uuid: this.call.uuid, account, interval: c.interval, lateMs: c.lateMs });
       this.update({ intervalsCharged: charging.intervalsCharged, remaining: c.remaining, paidUntil: new Date(charging.paidUntil!) });
     });
     charging.on('deadline', (d: { epochSecond: number }) => {

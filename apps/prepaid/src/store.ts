@@ -10,10 +10,12 @@ import { randomUUID } from 'node:crypto';
 import type PouchDB from 'pouchdb';
 import { openDatabase, describeConfig, type DocDatabase, type StorageConfig } from './databases.js';
 import { PrepaidDbError, PrepaidInputError, statusOf, toDbError } from './db-errors.js';
+import { CreateBatcher, type PendingCreate } from './group-commit.js';
 import { DESIGN_DOC_ID, VIEW_CALLS, VIEW_GIVEN_BACK, designDocument, type DesignDoc } from './design.js';
 import {
   accountId,
   callEndId,
+  callStartId,
   creditId,
   creditPrefix,
   isValidAccountName,
@@ -23,6 +25,7 @@ import {
   prefixRange,
   type AccountDoc,
   type CallEndDoc,
+  type CallStartDoc,
   type ChargeResult,
   type CreditDoc,
   type GiveBackDoc,
@@ -88,6 +91,7 @@ export class PrepaidStore {
   readonly description: string;
   readonly opTimeoutMs: number;
   private db: DocDatabase;
+  private readonly creates = new CreateBatcher((batch) => this.writeBatch(batch));
   private readonly config: StorageConfig | undefined;
   private closed = false;
   private readonly balanceFlights = new KeyedSingleFlight<number>();
@@ -131,7 +135,7 @@ export class PrepaidStore {
    * @internal Run one database operation within the time bound, mapping every failure to
    * PrepaidDbError (reports.ts and conflicts.ts use it too).
    */
-  async run<T>(what: string, fn: (db: DocDatabase) => Promise<T>): Promise<T> {
+  async run<T>(what: string, fn: (db: DocDatabase) => Promise<T>, observed: readonly string[] = [what]): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(
@@ -152,7 +156,8 @@ export class PrepaidStore {
       throw toDbError(err, what);
     } finally {
       clearTimeout(timer);
-      this.observe?.(what, (performance.now() - started) / 1000, ok);
+      const seconds = (performance.now() - started) / 1000;
+      for (const operation of observed) this.observe?.(operation, seconds, ok);
     }
   }
 
@@ -170,6 +175,11 @@ export class PrepaidStore {
 
   /** Create a document; false when one with its id exists already (409). */
   private create(what: string, doc: { _id: string }): Promise<boolean> {
+    if (this.db.bulkDocs !== undefined) return this.creates.create(what, doc);
+    return this.createOne(what, doc);
+  }
+
+  private createOne(what: string, doc: { _id: string }): Promise<boolean> {
     return this.run(what, async (db) => {
       try {
         await db.put(doc as unknown as PouchDB.Doc);
@@ -182,6 +192,26 @@ export class PrepaidStore {
   }
 
   /** Step 3 of the call flow: is the database there and answering? */
+  /** One group of creations in one bulkDocs request (a lone one as a plain put); each gets its own outcome. */
+  private async writeBatch(batch: readonly PendingCreate[]): Promise<void> {
+    if (batch.length === 1) {
+      const only = batch[0]!;
+      return this.createOne(only.what, only.doc).then(only.resolve, only.reject);
+    }
+    const what = `write ${batch.length} documents`;
+    const results = await this.run(
+      what,
+      (db) => db.bulkDocs!(batch.map((entry) => entry.doc as unknown as PouchDB.Doc)),
+      batch.map((entry) => entry.what),
+    );
+    batch.forEach((entry, i) => {
+      const r = results[i] as { ok?: boolean; error?: unknown; status?: number; name?: string } | undefined;
+      if (r?.ok === true) entry.resolve(true);
+      else if (r !== undefined && (r.status === 409 || r.name === 'conflict' || r.error === 'conflict')) entry.resolve(false);
+      else entry.reject(toDbError(r ?? new Error('no answer for this document'), entry.what));
+    });
+  }
+
   async ping(): Promise<void> {
     await this.run('ping', (db) => db.info());
   }
@@ -485,14 +515,32 @@ export class PrepaidStore {
     };
   }
 
-  /** Everything known about one call's charging: its interval records and its end marker. */
+  /**
+   * Everything known about one call's charging: its interval records and its end marker. A call
+   * without a start marker (beginCall) has no records: only a call seen before reads the index.
+   */
   async callState(account: string, call: string): Promise<{ records: IntervalRecordDoc[]; end: CallEndDoc | undefined }> {
     if (!isValidToken(call)) return { records: [], end: undefined };
-    const [intervals, end] = await Promise.all([
-      this.callIntervals(account, call),
+    const [start, end] = await Promise.all([
+      this.getOptional<CallStartDoc>('read call start', callStartId(call)),
       this.getOptional<CallEndDoc>('read call end', callEndId(call)),
     ]);
-    return { records: intervals.charged, end };
+    if (start === undefined && end === undefined) return { records: [], end: undefined };
+    return { records: (await this.callIntervals(account, call)).charged, end };
+  }
+
+  /** Mark a call as about to be charged (before its first charge; idempotent). */
+  async beginCall(input: { account: string; call: string; server?: string }): Promise<void> {
+    if (!isValidToken(input.call)) throw new PrepaidInputError(`invalid call uuid ${JSON.stringify(input.call)}`);
+    const doc: CallStartDoc = {
+      _id: callStartId(input.call),
+      type: 'call_start',
+      account: input.account,
+      call: input.call,
+      at: new Date().toISOString(),
+    };
+    if (input.server !== undefined) doc.server = input.server;
+    await this.create('record call start', doc);
   }
 
   /** Mark a charged call as finished (idempotent: the first marker stays). */

@@ -70,6 +70,22 @@ describe('ChargingSession: step 8, re-checks while ringing', () => {
 });
 
 describe('ChargingSession: step 9, charging from the answer', () => {
+  it('reports how late each charge was against when it was due', async () => {
+    const { clock, ledger, session } = setup(100, { intervalDuration: 6 });
+    const late: Array<[number, number]> = [];
+    session.on('charged', (c: { interval: number; lateMs: number }) => late.push([c.interval, c.lateMs]));
+    ledger.holdRecords = true;
+    session.answered();
+    await clock.advance(30);
+    ledger.holdRecords = false;
+    ledger.release();
+    await flush();
+    await clock.advance(12_000);
+    // Interval 1 waited 30 ms for the ledger; the next ones were charged when due.
+    assert.deepEqual(late, [[1, 30], [2, 0], [3, 0]]);
+    session.stop();
+  });
+
   it('stops the ringing timer and charges interval 1 at once, then each when it starts', async () => {
     const { clock, ledger, session, hangups, t0 } = setup(100, { intervalDuration: 6, ringCheckMs: 10_000 });
     const charged: number[] = [];

@@ -53,6 +53,24 @@ test('many listeners: each gets exactly what its subscription, filters and myeve
   const filtered = await Wire.login(sim);
   await filtered.command('event plain ALL');
   await filtered.command(`filter Unique-ID ${a.uuid}`);
+  // Filters of plain values only are indexed by value: two values, header name and value in
+  // other cases; two header names; an exclusion (not indexed); one deleted again (all events).
+  const filteredBoth = await Wire.login(sim);
+  await filteredBoth.command('event plain ALL');
+  await filteredBoth.command(`filter unique-id ${a.uuid.toUpperCase()}`);
+  await filteredBoth.command(`filter Unique-ID ${b.uuid}`);
+  const filteredNames = await Wire.login(sim);
+  await filteredNames.command('event plain ALL');
+  await filteredNames.command('filter Event-Name CHANNEL_ANSWER');
+  await filteredNames.command('filter Event-Subclass sim::one');
+  const filteredExcept = await Wire.login(sim);
+  await filteredExcept.command('event plain ALL');
+  await filteredExcept.command(`filter Unique-ID ${a.uuid}`);
+  await filteredExcept.command('filter Event-Name -CHANNEL_ANSWER');
+  const unfiltered = await Wire.login(sim);
+  await unfiltered.command('event plain ALL');
+  await unfiltered.command(`filter Unique-ID ${a.uuid}`);
+  await unfiltered.command(`filter delete Unique-ID ${a.uuid}`);
   const watcher = await Wire.login(sim);
   assert.equal((await watcher.command(`myevents ${a.uuid}`)).get('Reply-Text'), '+OK Events Enabled');
   // The watcher holds the session like a controlling socket: without linger it would be cut off at hangup.
@@ -84,6 +102,10 @@ test('many listeners: each gets exactly what its subscription, filters and myeve
     ['names and a CUSTOM subclass', picky, (e) => e.name === 'CHANNEL_ANSWER' || (e.name === 'CUSTOM' && e.subclass === 'sim::one'), 'json'],
     ['ALL minus nixevent', allButAnswer, (e) => e.name !== 'CHANNEL_ANSWER', 'xml'],
     ['filter Unique-ID', filtered, (e) => uid(e) === a.uuid, 'plain'],
+    ['two Unique-ID filters', filteredBoth, (e) => uid(e) === a.uuid || uid(e) === b.uuid, 'plain'],
+    ['filters on two headers', filteredNames, (e) => e.name === 'CHANNEL_ANSWER' || e.subclass === 'sim::one', 'plain'],
+    ['a filter and an exclusion', filteredExcept, (e) => uid(e) === a.uuid && e.name !== 'CHANNEL_ANSWER', 'plain'],
+    ['a filter deleted again', unfiltered, () => true, 'plain'],
     ['inbound myevents <uuid>', watcher, (e) => MYEVENTS.has(e.name) && uid(e) === a.uuid, 'plain'],
     ['noevents', silenced, () => false, 'plain'],
     ['outbound A', a.w, (e) => (MYEVENTS.has(e.name) && uid(e) === a.uuid) || (e.name === 'BACKGROUND_JOB' && e.get('Job-Owner-UUID') === a.uuid), 'plain'],
@@ -104,7 +126,9 @@ test('many listeners: each gets exactly what its subscription, filters and myeve
     if (want.length > 0) assert.ok(frames.every((f) => f.contentType === `text/event-${format}`), `${what}: format`);
   }
   assert.ok(activity.some((e) => e.name === 'CUSTOM' && e.subclass === 'sim::two'));
-  for (const w of [all, picky, allButAnswer, filtered, watcher, silenced, a.w, b.w]) w.close();
+  for (const w of [all, picky, allButAnswer, filtered, filteredBoth, filteredNames, filteredExcept, unfiltered, watcher, silenced, a.w, b.w]) {
+    w.close();
+  }
 });
 
 test('events fired once reach every listener with the same bytes for the same format', { timeout: 20_000 }, async (t) => {

@@ -148,6 +148,17 @@ export class Connection implements DeliveryTarget {
     return this.logOn;
   }
 
+  get literalFilters(): ReadonlyArray<readonly [string, string]> | undefined {
+    if (this.filters.length === 0) return undefined;
+    const literal: Array<[string, string]> = [];
+    for (const [name, raw] of this.filters) {
+      const { pos, compare } = filterValue(raw);
+      if (!pos || raw.startsWith('/')) return undefined;
+      literal.push([name, compare]);
+    }
+    return literal;
+  }
+
   /** Runs a command that may change what this connection receives, then re-indexes it. */
   private resubscribe<T>(reply: T): T {
     this.sim.delivery.update(this);
@@ -255,7 +266,7 @@ export class Connection implements DeliveryTarget {
       return '-ERR command not found';
     }
 
-    if (starts('filter ')) return this.filterCommand(line.slice(7));
+    if (starts('filter ')) return this.resubscribe(this.filterCommand(line.slice(7)));
 
     if (this.session && starts('resume')) {
       this.session.setVar('socket_resume', 'true');
@@ -655,15 +666,7 @@ export class Connection implements DeliveryTarget {
     for (const [name, raw] of this.filters) {
       const hval = ev.get(name);
       if (hval === undefined) continue;
-      let pos = true;
-      let i = 0;
-      for (; i < raw.length; i++) {
-        const c = raw[i];
-        if (c === '+') pos = true;
-        else if (c === '-') pos = false;
-        else if (c !== ' ') break;
-      }
-      const compare = raw.slice(i);
+      const { pos, compare } = filterValue(raw);
       if (send && pos) continue;
       // Only a value that itself starts with '/' is a regex; '-/x/' compares literally (MES event_handler).
       const match = raw.startsWith('/') ? regexMatch(hval, compare) : hval.toLowerCase() === compare.toLowerCase();
@@ -805,6 +808,19 @@ export class Connection implements DeliveryTarget {
     this.sim.connectionClosed(this);
     this.resolveDone();
   }
+}
+
+/** A filter's value: leading '+', '-' and spaces say whether it lets events in (MES event_handler). */
+function filterValue(raw: string): { pos: boolean; compare: string } {
+  let pos = true;
+  let i = 0;
+  for (; i < raw.length; i++) {
+    const c = raw[i];
+    if (c === '+') pos = true;
+    else if (c === '-') pos = false;
+    else if (c !== ' ') break;
+  }
+  return { pos, compare: raw.slice(i) };
 }
 
 /** Commands that change which events the listener queues. */

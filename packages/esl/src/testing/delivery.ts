@@ -13,12 +13,19 @@ export interface DeliveryTarget {
   readonly subscribedTypes: ReadonlySet<string>;
   /** `log` is on. */
   readonly logging: boolean;
+  /**
+   * The listener's filters when every one of them lets events in by a plain value ([header,
+   * value]): an event then reaches it only if one of those headers has that value. Undefined
+   * without filters, or with any exclusion or regex among them.
+   */
+  readonly literalFilters: ReadonlyArray<readonly [string, string]> | undefined;
   /** The full MES event_handler check and queueing. */
   offer(ev: SimEvent): void;
   offerLog(frame: Buffer, level: number): void;
 }
 
 const NO_TYPES: readonly string[] = [];
+const NO_FILTERS: ReadonlyArray<readonly [string, string]> = [];
 
 /**
  * Fan-out of events and log lines to the ESL connections. FreeSWITCH hands every event to every
@@ -33,7 +40,15 @@ export class Delivery<C extends DeliveryTarget = DeliveryTarget> {
   private readonly bySession = new Map<string, Set<C>>();
   /** Connections not limited to one session's events, by subscribed event type (and 'ALL'). */
   private readonly byType = new Map<string, Set<C>>();
-  private readonly indexed = new Map<C, { session: string | undefined; types: readonly string[] }>();
+  /**
+   * Connections not limited to one session's events whose filters are all plain values, by
+   * lower-cased header name, then lower-cased value (filters compare case-insensitively).
+   */
+  private readonly byFilter = new Map<string, Map<string, Set<C>>>();
+  private readonly indexed = new Map<
+    C,
+    { session: string | undefined; types: readonly string[]; filters: ReadonlyArray<readonly [string, string]> }
+  >();
   private readonly loggers = new Set<C>();
 
   /** (Re)indexes a connection after its session, subscriptions or log state changed. */
@@ -48,15 +63,20 @@ export class Delivery<C extends DeliveryTarget = DeliveryTarget> {
       if (before?.session !== undefined) this.unlink(this.bySession, before.session, c);
       if (session !== undefined) this.link(this.bySession, session, c);
     }
-    // Session-scoped listeners are found through bySession; only the others go by type.
-    const types = c.sessionScoped ? NO_TYPES : [...c.subscribedTypes];
+    // Session-scoped listeners are found through bySession; the others by their filters' values
+    // when those are all plain values, else by type.
+    const literal = c.sessionScoped || c.subscribedTypes.size === 0 ? undefined : c.literalFilters;
+    const filters = literal ?? NO_FILTERS;
+    for (const [name, value] of before?.filters ?? NO_FILTERS) this.unlinkFilter(name, value, c);
+    for (const [name, value] of filters) this.linkFilter(name, value, c);
+    const types = c.sessionScoped || literal !== undefined ? NO_TYPES : [...c.subscribedTypes];
     const old = before?.types ?? NO_TYPES;
     if (old.length > 0 || types.length > 0) {
       const keep = new Set(types);
       for (const t of old) if (!keep.has(t)) this.unlink(this.byType, t, c);
       for (const t of types) this.link(this.byType, t, c);
     }
-    this.indexed.set(c, { session, types });
+    this.indexed.set(c, { session, types, filters });
     if (c.logging) this.loggers.add(c);
     else this.loggers.delete(c);
   }
@@ -67,6 +87,7 @@ export class Delivery<C extends DeliveryTarget = DeliveryTarget> {
     if (!before) return;
     if (before.session !== undefined) this.unlink(this.bySession, before.session, c);
     for (const t of before.types) this.unlink(this.byType, t, c);
+    for (const [name, value] of before.filters) this.unlinkFilter(name, value, c);
     this.indexed.delete(c);
     this.loggers.delete(c);
   }
@@ -89,6 +110,40 @@ export class Delivery<C extends DeliveryTarget = DeliveryTarget> {
     if (all) for (const c of all) c.offer(ev);
     const named = this.byType.get(ev.name);
     if (named) for (const c of named) if (!all?.has(c)) c.offer(ev);
+    if (this.byFilter.size > 0) this.offerFiltered(ev);
+  }
+
+  /** Offers an event to the connections one of whose plain-value filters it matches, once each. */
+  private offerFiltered(ev: SimEvent): void {
+    let offered: Set<C> | undefined;
+    for (const [name, byValue] of this.byFilter) {
+      const value = ev.get(name);
+      const set = value === undefined ? undefined : byValue.get(value.toLowerCase());
+      if (!set) continue;
+      for (const c of set) {
+        if (this.byFilter.size > 1) {
+          offered ??= new Set();
+          if (offered.has(c)) continue;
+          offered.add(c);
+        }
+        c.offer(ev);
+      }
+    }
+  }
+
+  private linkFilter(name: string, value: string, c: C): void {
+    const lower = name.toLowerCase();
+    let byValue = this.byFilter.get(lower);
+    if (!byValue) this.byFilter.set(lower, (byValue = new Map()));
+    this.link(byValue, value.toLowerCase(), c);
+  }
+
+  private unlinkFilter(name: string, value: string, c: C): void {
+    const lower = name.toLowerCase();
+    const byValue = this.byFilter.get(lower);
+    if (!byValue) return;
+    this.unlink(byValue, value.toLowerCase(), c);
+    if (byValue.size === 0) this.byFilter.delete(lower);
   }
 
   /** True while some connection has `log` on. */
