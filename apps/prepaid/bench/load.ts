@@ -16,7 +16,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -97,6 +97,7 @@ function waitForLine(child: ChildProcess, stream: NodeJS.ReadableStream, pattern
 }
 
 async function startCouch(dir: string): Promise<{ url: string; child: ChildProcess }> {
+  await mkdir(dir, { recursive: true });
   const child = spawn(process.execPath, [path.join(here, 'load-couch.js'), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
   const m = await waitForLine(child, child.stdout!, /^port (\d+)$/, 'the CouchDB-compatible server');
   return { url: `http://127.0.0.1:${m[1]}/prepaid`, child };
@@ -228,6 +229,8 @@ interface RunResult {
   cpuMsPerInterval: number;
   cpuShare: number;
   switchCpuShare: number;
+  /** The CouchDB-compatible server's share of one core (HTTP mode). */
+  dbCpuShare: number | undefined;
   writesPerS: number;
   rssPerCallKiB: number;
   seconds: number;
@@ -237,11 +240,13 @@ interface RunResult {
 async function runOnce(mode: 'embedded' | 'http', calls: number): Promise<RunResult> {
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'prepaid-load-'));
   const children: ChildProcess[] = [];
+  let couchPid: number | undefined;
   try {
     let storage: StorageConfig;
     if (mode === 'http') {
       const couch = await startCouch(path.join(tmp, 'couch'));
       children.push(couch.child);
+      couchPid = couch.child.pid;
       storage = { kind: 'couch', url: couch.url };
     } else {
       storage = { kind: 'disk', dataDir: path.join(tmp, 'data') };
@@ -271,6 +276,7 @@ async function runOnce(mode: 'embedded' | 'http', calls: number): Promise<RunRes
     await new Promise<void>((resolve) => messages('ready', () => resolve()));
 
     const idle = await sample(serve.child.pid!);
+    const dbIdle = couchPid === undefined ? undefined : await sample(couchPid);
     let peak = { live: 0, rssKiB: idle.rssKiB };
     messages('live', (m) => {
       if (m.kind !== 'live' || m.live < peak.live) return;
@@ -294,6 +300,7 @@ async function runOnce(mode: 'embedded' | 'http', calls: number): Promise<RunRes
     while (serve.log.ended < calls && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
     const seconds = (Date.now() - started) / 1000;
     const end = await sample(serve.child.pid!);
+    const dbEnd = couchPid === undefined ? undefined : await sample(couchPid);
     await stopProcess(serve.child);
     switchProc.disconnect();
     await once(switchProc, 'exit');
@@ -309,6 +316,7 @@ async function runOnce(mode: 'embedded' | 'http', calls: number): Promise<RunRes
       cpuMsPerInterval: (end.cpuMs - idle.cpuMs) / Math.max(1, lateness.length),
       cpuShare: (end.cpuMs - idle.cpuMs) / (seconds * 1000),
       switchCpuShare: report.cpuMs / (seconds * 1000),
+      dbCpuShare: dbIdle && dbEnd ? (dbEnd.cpuMs - dbIdle.cpuMs) / (seconds * 1000) : undefined,
       writesPerS: (seqAfter - seqBefore) / seconds,
       rssPerCallKiB: peak.live > 0 ? (peak.rssKiB - idle.rssKiB) / peak.live : NaN,
       seconds,
@@ -333,7 +341,7 @@ async function main(): Promise<void> {
       `Node.js ${process.version}, ${cpus.length} × ${cpus[0]?.model ?? 'cpu'}, load average ${os.loadavg()[0]!.toFixed(1)}\n\n`,
   );
   const rows: string[][] = [
-    ['database', 'calls', 'peak live', 'intervals', 'missed', 'doubled', 'over', 'cut off', 'late p50', 'late p99', 'late max', `p99 ≤ ${LATENESS_GOAL_MS} ms`, 'CPU/interval', 'serve CPU', 'switch CPU', 'writes/s', 'RSS/call'],
+    ['database', 'calls', 'peak live', 'intervals', 'missed', 'doubled', 'over', 'cut off', 'late p50', 'late p99', 'late max', `p99 ≤ ${LATENESS_GOAL_MS} ms`, 'CPU/interval', 'serve CPU', 'switch CPU', 'db CPU', 'writes/s', 'RSS/call'],
   ];
   const warnings: string[] = [];
   for (const mode of MODES) {
@@ -357,6 +365,7 @@ async function main(): Promise<void> {
         `${r.cpuMsPerInterval.toFixed(2)} ms`,
         `${(r.cpuShare * 100).toFixed(0)} %`,
         `${(r.switchCpuShare * 100).toFixed(0)} %`,
+        r.dbCpuShare === undefined ? '-' : `${(r.dbCpuShare * 100).toFixed(0)} %`,
         r.writesPerS.toFixed(0),
         `${r.rssPerCallKiB.toFixed(1)} KiB`,
       ]);
@@ -367,7 +376,7 @@ async function main(): Promise<void> {
   process.stdout.write(`${table(rows)}\n`);
   process.stdout.write(
     `\nlateness: from when a charge was due to the ledger's answer, every charge of the run; CPU/interval: serve's CPU over the run ` +
-      `(call set-up included) per interval charged; serve/switch CPU: share of one core; writes/s: database update sequence over the run; ` +
+      `(call set-up included) per interval charged; serve/switch/db CPU: share of one core (db: the CouchDB-compatible server, HTTP mode); writes/s: database update sequence over the run; ` +
       `RSS/call: serve's RSS growth at the peak divided by the calls live then\n`,
   );
   if (warnings.length > 0) process.stdout.write(`\nserve's warnings and errors:\n${warnings.map((w) => `  ${w}`).join('\n')}\n`);
