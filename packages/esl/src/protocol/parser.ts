@@ -111,7 +111,8 @@ export class Parser {
   private error: EslParseError | undefined;
 
   // Header block being collected.
-  private headerParts: Buffer[] = [];
+  /** Pieces of a header block that spans chunks (allocated when one first does). */
+  private headerParts: Buffer[] | undefined;
   private headerBytes = 0;
   /** Bytes in the current line so far (across chunks); 0 means we are at a line start. */
   private lineBytes = 0;
@@ -151,7 +152,7 @@ export class Parser {
     } catch (err) {
       this.state = State.Failed;
       this.error = err instanceof EslParseError ? err : new EslParseError(String(err));
-      this.headerParts = [];
+      this.headerParts = undefined;
       this.body = undefined;
       this.bodyParts = undefined;
       throw this.error;
@@ -165,7 +166,7 @@ export class Parser {
   reset(): void {
     this.state = State.Headers;
     this.error = undefined;
-    this.headerParts = [];
+    this.headerParts = undefined;
     this.headerBytes = 0;
     this.lineBytes = 0;
     this.lineIsCR = false;
@@ -309,7 +310,7 @@ export class Parser {
     if (this.headerBytes > this.maxHeaderBytes) {
       throw headerTooLarge(this.maxHeaderBytes);
     }
-    this.headerParts.push(pos === 0 ? chunk : chunk.subarray(pos));
+    (this.headerParts ??= []).push(pos === 0 ? chunk : chunk.subarray(pos));
     this.lineBytes = len - lineStart;
     this.lineIsCR = this.lineBytes === 1 && chunk[lineStart] === CR;
     return len;
@@ -347,7 +348,7 @@ export class Parser {
       if (this.headerBytes > this.maxHeaderBytes) {
         throw headerTooLarge(this.maxHeaderBytes);
       }
-      this.headerParts.push(pos === 0 ? chunk : chunk.subarray(pos));
+      (this.headerParts ??= []).push(pos === 0 ? chunk : chunk.subarray(pos));
       return len;
     }
     const blockBytes = this.headerBytes + (end - pos);
@@ -356,12 +357,13 @@ export class Parser {
     }
     this.headerBytes = 0;
     let headers: Array<[string, string]>;
-    if (this.headerParts.length === 0) {
+    const parts = this.headerParts;
+    if (parts === undefined) {
       headers = parseHeaderLines(chunk, pos, end);
     } else {
-      this.headerParts.push(chunk.subarray(pos, end));
-      const block = Buffer.concat(this.headerParts, blockBytes);
-      this.headerParts = [];
+      parts.push(chunk.subarray(pos, end));
+      const block = Buffer.concat(parts, blockBytes);
+      this.headerParts = undefined;
       headers = parseHeaderLines(block);
     }
     this.finishHeaders(headers);

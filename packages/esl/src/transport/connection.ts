@@ -92,7 +92,8 @@ export class Connection extends EventEmitter<ConnectionEventMap> {
   private readonly parser: Parser;
   private readonly queue: Pending[] = [];
   private queueHead = 0;
-  private outgoing: Array<Buffer | undefined> = [];
+  /** Writes held back while the socket asks us to wait for 'drain' (allocated when it first does). */
+  private outgoing: Array<Buffer | undefined> | undefined;
   /** Index of the next queued write (shift() on a long array is O(n) per call). */
   private outgoingHead = 0;
   private blocked = false;
@@ -107,25 +108,34 @@ export class Connection extends EventEmitter<ConnectionEventMap> {
     this.sink = sink;
     this.parser = new Parser((frame) => this.dispatch(frame), options);
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => {
-      if (this.closedWith !== null) return;
-      try {
-        this.parser.push(chunk);
-      } catch (err) {
-        this.fail(err instanceof EslError ? err : new EslError('ESL_PARSE', String(err)));
-      }
-    });
-    socket.on('drain', () => this.flush());
-    socket.on('error', (err) => {
-      this.fail(new EslConnectionClosedError(`socket error: ${err.message}`, { cause: err }));
-    });
-    socket.on('close', () => this.finish(undefined));
-    socket.on('end', () => {
-      // FreeSWITCH closes its side after a disconnect notice; close ours too. Not a second time:
-      // Writable.end on an ended stream builds an ERR_STREAM_ALREADY_FINISHED error (a stack
-      // trace per call, the costliest step of a call's teardown).
-      if (!socket.destroyed && !socket.writableEnded) socket.end();
-    });
+    // Module-level listeners that find their connection on the socket: no closures per
+    // connection (an outbound server holds thousands of idle ones).
+    (socket as OwnedSocket)[OWNER] = this;
+    socket.on('data', onSocketData);
+    socket.on('drain', onSocketDrain);
+    socket.on('error', onSocketError);
+    socket.on('close', onSocketClose);
+    socket.on('end', onSocketEnd);
+  }
+
+  /** @internal A chunk from the socket. */
+  received(chunk: Buffer): void {
+    if (this.closedWith !== null) return;
+    try {
+      this.parser.push(chunk);
+    } catch (err) {
+      this.fail(err instanceof EslError ? err : new EslError('ESL_PARSE', String(err)));
+    }
+  }
+
+  /** @internal The socket failed. */
+  socketFailed(err: Error): void {
+    this.fail(new EslConnectionClosedError(`socket error: ${err.message}`, { cause: err }));
+  }
+
+  /** @internal The socket is closed. */
+  socketClosed(): void {
+    this.finish(undefined);
   }
 
   /** True once the socket is gone (or going). */
@@ -179,39 +189,43 @@ export class Connection extends EventEmitter<ConnectionEventMap> {
   write(bytes: Buffer): void {
     if (this.closedWith !== null) return;
     if (this.blocked) {
-      this.outgoing.push(bytes);
+      (this.outgoing ??= []).push(bytes);
       return;
     }
-    // Commands written in the same tick leave in one writev (pipelined calls would otherwise cost
-    // one syscall each).
-    if (!this.corked) {
+    // Commands written while others await their replies (pipelined calls) leave together in one
+    // writev at the end of the tick instead of a syscall each. A lone command, the usual case of a
+    // call session, goes out at once: deferring it would cost a tick and save nothing.
+    if (!this.corked && this.queue.length - this.queueHead > 1) {
       this.corked = true;
       this.socket.cork();
-      process.nextTick(this.uncork);
+      process.nextTick(uncorkConnection, this);
     }
     if (!this.socket.write(bytes)) this.blocked = true;
   }
 
-  private readonly uncork = (): void => {
+  /** @internal The end of the tick in which the first of a run of writes was made. */
+  uncorked(): void {
     this.corked = false;
     this.socket.uncork();
-  };
+  }
 
   /** True when the socket asked us to wait for 'drain'. */
   get writeBlocked(): boolean {
     return this.blocked;
   }
 
-  private flush(): void {
+  /** @internal The socket drained: writes held back go out. */
+  flush(): void {
     this.blocked = false;
+    const outgoing = this.outgoing;
     this.socket.cork();
-    while (this.outgoingHead < this.outgoing.length && !this.blocked) {
-      const next = this.outgoing[this.outgoingHead]!;
-      this.outgoing[this.outgoingHead++] = undefined;
+    while (outgoing !== undefined && this.outgoingHead < outgoing.length && !this.blocked) {
+      const next = outgoing[this.outgoingHead]!;
+      outgoing[this.outgoingHead++] = undefined;
       if (!this.socket.write(next)) this.blocked = true;
     }
-    if (this.outgoingHead === this.outgoing.length) {
-      this.outgoing = [];
+    if (outgoing !== undefined && this.outgoingHead === outgoing.length) {
+      this.outgoing = undefined;
       this.outgoingHead = 0;
     }
     this.socket.uncork();
@@ -252,7 +266,7 @@ export class Connection extends EventEmitter<ConnectionEventMap> {
   private finish(err: EslError | undefined): void {
     if (this.closedWith !== null) return;
     this.closedWith = err;
-    this.outgoing = [];
+    this.outgoing = undefined;
     this.outgoingHead = 0;
     const pending = this.queue.splice(this.queueHead);
     this.queue.length = 0;
@@ -365,6 +379,32 @@ export class Connection extends EventEmitter<ConnectionEventMap> {
       // resolve never throws
     }
   }
+}
+
+/** Where a socket's listeners find their connection. */
+const OWNER = Symbol('esl.connection');
+type OwnedSocket = Socket & { [OWNER]: Connection };
+
+function onSocketData(this: Socket, chunk: Buffer): void {
+  (this as OwnedSocket)[OWNER].received(chunk);
+}
+function onSocketDrain(this: Socket): void {
+  (this as OwnedSocket)[OWNER].flush();
+}
+function onSocketError(this: Socket, err: Error): void {
+  (this as OwnedSocket)[OWNER].socketFailed(err);
+}
+function onSocketClose(this: Socket): void {
+  (this as OwnedSocket)[OWNER].socketClosed();
+}
+function onSocketEnd(this: Socket): void {
+  // FreeSWITCH closes its side after a disconnect notice; close ours too. Not a second time:
+  // Writable.end on an ended stream builds an ERR_STREAM_ALREADY_FINISHED error (a stack trace
+  // per call, the costliest step of a call's teardown).
+  if (!this.destroyed && !this.writableEnded) this.end();
+}
+function uncorkConnection(connection: Connection): void {
+  connection.uncorked();
 }
 
 function toLogRecord(frame: Frame): LogRecord {
