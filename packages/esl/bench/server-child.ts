@@ -3,13 +3,15 @@
  * --expose-gc), with the FreeSWITCH side forked off as bench/server-peer.ts.
  *
  *   node --expose-gc server-child.js memory <contender> <count>
- *   node --expose-gc server-child.js setups <contender> <calls> <concurrency>
+ *   node --expose-gc server-child.js setups <contender> <calls,calls,…> <concurrency>
  *
  * Prints one JSON line with the figures. Every contender does the same work per call:
  *  - memory: connect, this channel's events, linger; then the session sits idle.
  *  - setups: connect, this channel's events, linger, execute `answer` then `playback` (each
  *    waiting for its CHANNEL_EXECUTE_COMPLETE), sendmsg hangup, then `exit` on the linger notice
  *    (freeswitch-esl waits for CHANNEL_HANGUP_COMPLETE first, as it does for every lingering call).
+ *    The calls come in phases (the first from a cold start, the next ones on a warmed-up server);
+ *    the CPU time (user and system apart) is read at each phase's end, once its sockets closed.
  * All three send `myevents`; on top of it modesl's own setup sends `event plain BACKGROUND_JOB
  * CHANNEL_EXECUTE_COMPLETE`, and esl 11's two filters and `event json CHANNEL_EXECUTE_COMPLETE
  * BACKGROUND_JOB` (which makes its events JSON).
@@ -93,6 +95,8 @@ const contenders: Record<string, (mode: Mode, hooks: Hooks) => Promise<Running>>
     return { port, close: () => server.close() };
   },
 
+  'bare socket': bareFloor,
+
   async 'modesl'(mode, hooks) {
     const require = createRequire(import.meta.url);
     const esl = require('modesl') as { Server: new (opts: object) => ModeslServer };
@@ -131,6 +135,91 @@ const contenders: Record<string, (mode: Mode, hooks: Hooks) => Promise<Running>>
     };
   },
 };
+
+/**
+ * The floor: the same call flow over a bare net.Socket, with only what the flow needs: frame
+ * boundaries, Content-Type, Event-Name and Application of the events, replies counted in order.
+ * It decodes nothing else and keeps nothing; not a usable library, a measure of what Node's
+ * sockets and a minimal framing loop cost per call.
+ */
+const EMPTY = Buffer.alloc(0);
+
+function bareFloor(mode: Mode, hooks: Hooks): Promise<Running> {
+  const net = createNetServer((sock) => {
+    sock.setNoDelay(true);
+    let buf: Buffer = EMPTY;
+    const replies: Array<() => void> = [];
+    let completed: ((app: string) => void) | undefined;
+    const command = (text: string) =>
+      new Promise<void>((resolve) => {
+        replies.push(resolve);
+        sock.write(text);
+      });
+    const executeDone = (app: string) =>
+      new Promise<void>((resolve) => {
+        completed = (done) => {
+          if (done !== app) return;
+          completed = undefined;
+          resolve();
+        };
+      });
+    const header = (block: string, name: string): string | undefined => {
+      const at = block.indexOf(`${name}: `);
+      if (at === -1) return undefined;
+      const end = block.indexOf('\n', at);
+      return block.slice(at + name.length + 2, end === -1 ? undefined : end);
+    };
+    const onFrame = (head: string, body: Buffer | undefined) => {
+      const type = header(head, 'Content-Type');
+      if (type === 'command/reply' || type === 'api/response') return replies.shift()?.();
+      if (type === 'text/disconnect-notice') {
+        if (mode === 'setups' && header(head, 'Content-Disposition') === 'linger') sock.end('exit\n\n');
+        return;
+      }
+      if (type === 'text/event-plain' && body !== undefined) {
+        const text = body.toString('latin1');
+        if (header(text, 'Event-Name') === 'CHANNEL_EXECUTE_COMPLETE') completed?.(header(text, 'Application') ?? '');
+      }
+    };
+    sock.on('data', (chunk: Buffer) => {
+      buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
+      for (;;) {
+        const end = buf.indexOf('\n\n');
+        if (end === -1) return;
+        const head = buf.toString('latin1', 0, end + 1);
+        const length = Number(header(head, 'Content-Length') ?? 0);
+        if (buf.length < end + 2 + length) return;
+        const body = length > 0 ? buf.subarray(end + 2, end + 2 + length) : undefined;
+        // An empty rest must not pin the socket's chunk (an idle session would keep it).
+        buf = buf.length === end + 2 + length ? EMPTY : buf.subarray(end + 2 + length);
+        onFrame(head, body);
+      }
+    });
+    sock.on('error', (err) => hooks.failed(err));
+    sock.on('close', () => mode === 'setups' && hooks.done());
+    const execute = (app: string, arg: string) => {
+      const done = executeDone(app);
+      return command(`sendmsg\ncall-command: execute\nexecute-app-name: ${app}\nexecute-app-arg: ${arg}\n\n`).then(() => done);
+    };
+    void (async () => {
+      await command('connect\n\n');
+      await command('myevents\n\n');
+      await command('linger\n\n');
+      if (mode === 'memory') return hooks.idle();
+      await execute('answer', '');
+      await execute('playback', PLAYBACK_FILE);
+      await command('sendmsg\ncall-command: hangup\n\n');
+    })().catch((err: unknown) => hooks.failed(err));
+  });
+  return new Promise((resolve) =>
+    net.listen(0, '127.0.0.1', () =>
+      resolve({
+        port: (net.address() as AddressInfo).port,
+        close: () => new Promise<void>((r) => net.close(() => r())),
+      }),
+    ),
+  );
+}
 
 interface ModeslConnection {
   socket: { destroy(): void } | null;
@@ -232,30 +321,30 @@ async function main(): Promise<void> {
   }
 
   const concurrency = Number(concurrencyArg);
-  const cpu0 = process.cpuUsage();
-  const peer = fork(peerPath, ['sim', String(running.port), String(count), String(concurrency)], { stdio: 'inherit' });
-  const result = await new Promise<{ calls: number; ms: number; failed: number }>((resolve, reject) => {
-    peer.on('message', (m: { type: string; calls: number; ms: number; failed: number; message?: string }) => {
-      if (m.type === 'done') resolve(m);
-      if (m.type === 'error') reject(new Error(m.message));
+  const phases: { calls: number; ms: number; failed: number; completed: number; userMs: number; systemMs: number }[] = [];
+  let cpu0 = process.cpuUsage();
+  let expected = 0;
+  const peer = fork(peerPath, ['sim', String(running.port), countArg!, String(concurrency)], { stdio: 'inherit' });
+  await new Promise<void>((resolve, reject) => {
+    peer.on('message', (m: { type: string; calls: number; ms: number; failed: number; last: boolean; message?: string }) => {
+      if (m.type === 'error') return reject(new Error(m.message));
+      if (m.type !== 'phase') return;
+      void (async () => {
+        // The peer counts a call done when its channel is destroyed; let the last sockets close here.
+        expected += m.calls;
+        const closeBy = Date.now() + 2000;
+        while (done < expected && Date.now() < closeBy) await new Promise((r) => setTimeout(r, 10));
+        const cpu = process.cpuUsage(cpu0);
+        phases.push({ calls: m.calls, ms: m.ms, failed: m.failed, completed: done - (expected - m.calls), userMs: cpu.user / 1000, systemMs: cpu.system / 1000 });
+        if (m.last) return resolve();
+        cpu0 = process.cpuUsage();
+        peer.send('next');
+      })();
     });
     peer.once('exit', (code) => code !== 0 && reject(new Error(`peer exited with ${code}`)));
   });
-  // The peer counts a call done when its channel is destroyed; let the last sockets close here.
-  const closeBy = Date.now() + 2000;
-  while (done < result.calls && Date.now() < closeBy) await new Promise((r) => setTimeout(r, 10));
-  const cpu = process.cpuUsage(cpu0);
   await running.close();
-  console.log(
-    JSON.stringify({
-      calls: result.calls,
-      ms: result.ms,
-      completed: done,
-      peerFailed: result.failed,
-      cpuMsPerCall: (cpu.user + cpu.system) / 1000 / result.calls,
-      failures,
-    }),
-  );
+  console.log(JSON.stringify({ phases, failures }));
 }
 
 main()

@@ -5,9 +5,11 @@
  *   raw <port> <count>: opens <count> sockets like the `socket` application and answers the
  *     session commands the way mod_event_socket does, with the real connect reply of
  *     fixtures/outbound.bin (one UUID per socket). Sockets stay open until the parent says 'stop'.
- *   sim <port> <calls> <concurrency>: starts the simulator and places <calls> inbound calls that
- *     run `socket 127.0.0.1:<port> async full`, keeping <concurrency> in flight; reports the
- *     wall time until every channel is destroyed.
+ *   sim <port> <calls,calls,…> <concurrency>: starts the simulator and places inbound calls that
+ *     run `socket 127.0.0.1:<port> async full`, keeping <concurrency> in flight, in phases of the
+ *     given sizes; after each phase (every channel destroyed) it reports the phase's wall time and
+ *     waits for the parent's 'next' before the next one, so the parent can read its CPU time at
+ *     each boundary.
  */
 import { randomUUID } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
@@ -17,7 +19,10 @@ import { fixture } from '../test/helpers/fixtures.js';
 
 const CAPTURE_UUID = 'e472aa1c-5b16-424e-bca7-d4704076c0ff';
 
-type Message = { type: 'ready'; opened: number } | { type: 'done'; calls: number; ms: number; failed: number } | { type: 'error'; message: string };
+type Message =
+  | { type: 'ready'; opened: number }
+  | { type: 'phase'; calls: number; ms: number; failed: number; last: boolean }
+  | { type: 'error'; message: string };
 
 function send(msg: Message): void {
   process.send?.(msg);
@@ -87,37 +92,43 @@ async function raw(port: number, count: number): Promise<void> {
   for (const s of sockets) s.destroy();
 }
 
-async function sim(port: number, calls: number, concurrency: number): Promise<void> {
+async function sim(port: number, phases: number[], concurrency: number): Promise<void> {
   // Call setups per second are what is measured: FreeSWITCH's default limit of 30 a second is lifted.
   const simulator = await Simulator.start({ playbackMs: 1, sessionsPerSecond: Infinity });
-  let started = 0;
-  let failed = 0;
-  const t0 = performance.now();
-  const worker = async () => {
-    while (started < calls) {
-      started++;
-      try {
-        const uuid = await simulator.originate({
-          direction: 'inbound',
-          destination: '5000',
-          socket: { port, async: true, full: true },
-        });
-        const ch = simulator.channel(uuid);
-        if (ch) await ch.gone;
-      } catch {
-        failed++;
+  const next = () => new Promise<void>((resolve) => process.once('message', () => resolve()));
+  for (let p = 0; p < phases.length; p++) {
+    const calls = phases[p]!;
+    let started = 0;
+    let failed = 0;
+    const t0 = performance.now();
+    const worker = async () => {
+      while (started < calls) {
+        started++;
+        try {
+          const uuid = await simulator.originate({
+            direction: 'inbound',
+            destination: '5000',
+            socket: { port, async: true, full: true },
+          });
+          const ch = simulator.channel(uuid);
+          if (ch) await ch.gone;
+        } catch {
+          failed++;
+        }
       }
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  const ms = performance.now() - t0;
+    };
+    await Promise.all(Array.from({ length: concurrency }, worker));
+    const last = p === phases.length - 1;
+    const wait = last ? Promise.resolve() : next();
+    send({ type: 'phase', calls, ms: performance.now() - t0, failed, last });
+    await wait;
+  }
   await simulator.stop();
-  send({ type: 'done', calls, ms, failed });
 }
 
 const [mode, portArg, a, b] = process.argv.slice(2);
 const port = Number(portArg);
-(mode === 'raw' ? raw(port, Number(a)) : sim(port, Number(a), Number(b)))
+(mode === 'raw' ? raw(port, Number(a)) : sim(port, a!.split(',').map(Number), Number(b)))
   .then(() => process.exit(0))
   .catch((err: unknown) => {
     send({ type: 'error', message: String(err) });

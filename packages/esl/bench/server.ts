@@ -2,13 +2,17 @@
  * Outbound server benchmark (suite `server`): freeswitch-esl's createServer against esl 11's
  * FreeSwitchServer and modesl's Server, each in a fresh process (bench/server-child.ts) with the
  * FreeSWITCH side in another (bench/server-peer.ts), loopback only. Several rounds; in each round
- * the three run one after the other (interleaved, so load from elsewhere on the machine falls on
- * all of them alike); the tables print medians with the spread (min–max) over the rounds.
+ * they run one after the other (interleaved, so load from elsewhere on the machine falls on all
+ * of them alike); the tables print medians with the spread (min–max) over the rounds. A fourth,
+ * 'bare socket', runs the same call flow over a bare net.Socket with only the framing it needs:
+ * the floor of what Node's sockets cost per call, which no library can go under.
  *
  *  - server CPU per full call flow through the simulator: connect → myevents → linger → execute
- *    answer → execute playback → hangup → linger notice → exit, N calls with a fixed number in
- *    flight. Only the server process's CPU time (user + system) is counted: the simulator runs in
- *    the peer process. Calls/s is printed too, but the simulator is usually its bottleneck.
+ *    answer → execute playback → hangup → linger notice → exit, with a fixed number in flight.
+ *    Only the server process's CPU time (user + system) is counted: the simulator runs in the peer
+ *    process. Two phases in one process: the first calls after a cold start (they carry the JIT's
+ *    warm-up), then calls on the warmed-up server, which is what each call costs a server that
+ *    runs for days. Calls/s is printed too, but the simulator is usually its bottleneck.
  *  - memory per idle call session at N concurrent connections (connect, myevents, linger, then
  *    idle), the peer replaying the real connect reply of fixtures/outbound.bin: V8 heap, external
  *    (Buffers) and RSS growth divided by the session count, after full GCs; the RSS growth has
@@ -24,19 +28,24 @@ interface SuiteOptions {
   noSocket: boolean;
 }
 
-const CONTENDERS = ['freeswitch-esl', 'esl 11', 'modesl'] as const;
+/** The last is the floor (bench/server-child.ts): the call flow over a bare socket, framing only. */
+const CONTENDERS = ['freeswitch-esl', 'esl 11', 'modesl', 'bare socket'] as const;
 const OURS = 'freeswitch-esl';
 const PEER = 'esl 11';
 /** Issue 18's goals against esl 11, measured in the same run. */
 const CPU_GOAL = 0.5;
 const MEMORY_GOAL = 1;
 
-interface SetupResult {
+interface SetupPhase {
   calls: number;
   ms: number;
+  failed: number;
   completed: number;
-  peerFailed: number;
-  cpuMsPerCall: number;
+  userMs: number;
+  systemMs: number;
+}
+interface SetupResult {
+  phases: SetupPhase[];
   failures: string[];
 }
 interface MemoryResult {
@@ -95,47 +104,62 @@ export async function run(options: SuiteOptions): Promise<boolean> {
     return true;
   }
   let ok = true;
-  const calls = options.quick ? 100 : 300;
+  const coldCalls = options.quick ? 100 : 300;
+  const warmCalls = options.quick ? 300 : 1000;
   const inFlight = 20;
   const sessions = options.quick ? 1000 : 5000;
   const rounds = Number(process.env['BENCH_ROUNDS'] ?? (options.quick ? 1 : 3));
-  console.log(`(${rounds} rounds, the three servers interleaved in each; set BENCH_ROUNDS to change)`);
+  console.log(`(${rounds} rounds, the servers interleaved in each; set BENCH_ROUNDS to change)`);
 
-  console.log(`\nserver CPU per full call flow through the simulator: ${calls} calls, ${inFlight} in flight, ${rounds} rounds`);
+  console.log(`\nserver CPU per full call flow through the simulator: ${inFlight} in flight, ${rounds} rounds`);
   console.log('  connect → myevents → linger → answer → playback → hangup → linger notice → exit; the simulator in its own process');
-  const cpu = new Map<string, number[]>(CONTENDERS.map((n) => [n, []]));
+  console.log(`  cold: the first ${coldCalls} calls of a fresh process; warm: the next ${warmCalls} calls, on the warmed-up server`);
+  const cold = new Map<string, number[]>(CONTENDERS.map((n) => [n, []]));
+  const warm = new Map<string, number[]>(CONTENDERS.map((n) => [n, []]));
+  const warmUser = new Map<string, number[]>(CONTENDERS.map((n) => [n, []]));
+  const warmSystem = new Map<string, number[]>(CONTENDERS.map((n) => [n, []]));
   const rate = new Map<string, number[]>(CONTENDERS.map((n) => [n, []]));
   for (let round = 0; round < rounds; round++) {
     for (const name of CONTENDERS) {
       try {
-        const r = await child<SetupResult>(['setups', name, String(calls), String(inFlight)]);
-        if (r.failures.length > 0 || r.peerFailed > 0 || r.completed !== r.calls) {
+        const r = await child<SetupResult>(['setups', name, `${coldCalls},${warmCalls}`, String(inFlight)]);
+        const bad = r.phases.filter((p) => p.failed > 0 || p.completed !== p.calls);
+        if (r.failures.length > 0 || bad.length > 0 || r.phases.length !== 2) {
           ok = false;
-          console.log(`  ${name}: ${r.completed}/${r.calls} completed, ${r.peerFailed} failed; ${r.failures.join('; ')}`);
+          const what = r.phases.map((p) => `${p.completed}/${p.calls} completed, ${p.failed} failed`).join('; ');
+          console.log(`  ${name}: ${what}; ${r.failures.join('; ')}`);
           continue;
         }
-        cpu.get(name)!.push(r.cpuMsPerCall);
-        rate.get(name)!.push(r.calls / (r.ms / 1000));
+        const [c, w] = r.phases as [SetupPhase, SetupPhase];
+        cold.get(name)!.push((c.userMs + c.systemMs) / c.calls);
+        warm.get(name)!.push((w.userMs + w.systemMs) / w.calls);
+        warmUser.get(name)!.push(w.userMs / w.calls);
+        warmSystem.get(name)!.push(w.systemMs / w.calls);
+        rate.get(name)!.push(w.calls / (w.ms / 1000));
       } catch (err) {
         ok = false;
         console.log(`  ${name}: failed: ${(err as Error).message}`);
       }
     }
   }
-  const ourCpu = cpu.get(OURS)!;
+  const ratio = (m: Map<string, number[]>, name: string) => (name === OURS ? '' : spread(roundRatios(m.get(OURS)!, m.get(name)!), 2, '×'));
   table(
-    ['server', 'CPU ms/call', 'calls/s', 'CPU: ours/theirs'],
+    ['server', 'cold CPU ms/call', 'cold: ours/theirs', 'warm CPU ms/call', 'user', 'system', 'warm: ours/theirs', 'warm calls/s'],
     CONTENDERS.map((name) => [
       name,
-      spread(cpu.get(name)!, 2),
+      spread(cold.get(name)!, 2),
+      ratio(cold, name),
+      spread(warm.get(name)!, 2),
+      spread(warmUser.get(name)!, 2),
+      spread(warmSystem.get(name)!, 2),
+      ratio(warm, name),
       spread(rate.get(name)!, 0),
-      name === OURS ? '' : spread(roundRatios(ourCpu, cpu.get(name)!), 2, '×'),
     ]),
   );
-  const cpuRatio = roundRatios(ourCpu, cpu.get(PEER)!);
+  const cpuRatio = roundRatios(warm.get(OURS)!, warm.get(PEER)!);
   if (cpuRatio.length > 0) {
     const m = median(cpuRatio);
-    console.log(`  goal: server CPU per call ≤ ${CPU_GOAL}× esl 11's: ${m.toFixed(2)}× — ${m <= CPU_GOAL ? 'met' : 'NOT met'}`);
+    console.log(`  goal: server CPU per call (warm) ≤ ${CPU_GOAL}× esl 11's: ${m.toFixed(2)}× — ${m <= CPU_GOAL ? 'met' : 'NOT met'}`);
   }
 
   console.log(`\nmemory per idle call session at ${sessions} concurrent connections, ${rounds} rounds`);
