@@ -194,13 +194,15 @@ interface Check {
   doubled: number;
   overcharged: number;
   cutOff: number;
+  /** The hangup causes of the calls cut off, with their counts. */
+  cutOffCauses: Map<string, number>;
   notAnswered: number;
 }
 
 /** Compares the ledger with what the switch saw: every interval talked charged once, none more. */
 function check(calls: SwitchCallRecord[], ledger: Map<string, { charged: number[]; givenBack: number[] }>): Check {
   const intervalMs = INTERVAL_S * 1000;
-  const c: Check = { intervals: 0, charges: 0, missed: 0, doubled: 0, overcharged: 0, cutOff: 0, notAnswered: 0 };
+  const c: Check = { intervals: 0, charges: 0, missed: 0, doubled: 0, overcharged: 0, cutOff: 0, cutOffCauses: new Map(), notAnswered: 0 };
   for (const call of calls) {
     const entry = ledger.get(call.uuid) ?? { charged: [], givenBack: [] };
     const unique = new Set(entry.charged);
@@ -208,7 +210,11 @@ function check(calls: SwitchCallRecord[], ledger: Map<string, { charged: number[
     const net = unique.size - new Set(entry.givenBack).size;
     c.intervals += net;
     c.charges += unique.size;
-    if (call.cause !== 'NORMAL_CLEARING') c.cutOff++;
+    if (call.cause !== 'NORMAL_CLEARING') {
+      c.cutOff++;
+      const cause = call.cause ?? 'no hangup seen';
+      c.cutOffCauses.set(cause, (c.cutOffCauses.get(cause) ?? 0) + 1);
+    }
     if (call.answeredAt === null || call.hungUpAt === null) {
       c.notAnswered++;
       continue;
@@ -375,6 +381,7 @@ async function main(): Promise<void> {
       ]);
       process.stdout.write(`${table([rows[0]!, rows.at(-1)!])}\n\n`);
       for (const [kind, count] of r.warnings) warnings.push(`${mode} ${calls}: ${count} × ${kind}`);
+      for (const [cause, count] of r.check.cutOffCauses) warnings.push(`${mode} ${calls}: ${count} calls cut off with ${cause}`);
     }
   }
   process.stdout.write(`${table(rows)}\n`);
@@ -383,7 +390,7 @@ async function main(): Promise<void> {
       `(call set-up included) per interval charged; serve/switch/db CPU: share of one core (db: the CouchDB-compatible server, HTTP mode); writes/s: database update sequence over the run; ` +
       `RSS/call: serve's RSS growth at the peak divided by the calls live then\n`,
   );
-  if (warnings.length > 0) process.stdout.write(`\nserve's warnings and errors:\n${warnings.map((w) => `  ${w}`).join('\n')}\n`);
+  if (warnings.length > 0) process.stdout.write(`\nserve's warnings and errors, and the causes of the calls cut off:\n${warnings.map((w) => `  ${w}`).join('\n')}\n`);
 }
 
 await main();
