@@ -154,7 +154,10 @@ class SessionTarget implements CommandTarget {
  * `hangup` ({ cause }); `end` (CallEnd). Every listener on the session is removed once `end` has
  * been emitted.
  */
-export class CallSession extends CommandLayer<CallSessionEventMap> implements ConnectionSink {
+export class CallSession extends CommandLayer<CallSessionEventMap> {
+  // The connection's sink (ConnectionSink), through the connection* methods below. Not declared
+  // with `implements`: the published declarations leave those internal methods out and would
+  // then not match; `new Connection(socket, options, this)` checks the shape.
   readonly conn: Connection;
   /** The connection and the bgapi/execute waiters of this session (the command layer's target). */
   private readonly link: SessionTarget;

@@ -165,7 +165,10 @@ function aclAllows(acl: string[] | undefined, address: string | undefined): bool
  * await sim.stop();
  * ```
  */
-export class Simulator extends EventEmitter<SimulatorEvents> implements SimCore, ApiHost, ListenerHost {
+export class Simulator extends EventEmitter<SimulatorEvents> {
+  // The SimCore, ApiHost and ListenerHost of its channels, api commands and connections. Not
+  // declared with `implements`: the published declarations leave the internal members out and
+  // would then not match; the places that hand `this` to them check the shape.
   /** Effective options. */
   readonly options: ResolvedOptions;
   /** Builds events with the standard headers. */
