@@ -191,7 +191,6 @@ export class PrepaidStore {
     });
   }
 
-  /** Step 3 of the call flow: is the database there and answering? */
   /** One group of creations in one bulkDocs request (a lone one as a plain put); each gets its own outcome. */
   private async writeBatch(batch: readonly PendingCreate[]): Promise<void> {
     if (batch.length === 1) {
@@ -212,6 +211,7 @@ export class PrepaidStore {
     });
   }
 
+  /** Step 3 of the call flow: is the database there and answering? */
   async ping(): Promise<void> {
     await this.run('ping', (db) => db.info());
   }
