@@ -75,22 +75,6 @@ export interface GiveBackDoc extends LedgerFields {
 export type LedgerEntryDoc = IntervalRecordDoc | GiveBackDoc;
 
 /**
- * Written once when a call is about to be bridged, before anything is charged to it: a call with
- * no such marker has no interval records, so looking a new call up costs two reads by id instead
- * of a query of the records' index (which, on an embedded database, catches up with every write
- * since the last query first).
- */
-export interface CallStartDoc {
-  _id: string;
-  _rev?: string;
-  type: 'call_start';
-  account: string;
-  call: string;
-  at: string;
-  server?: string;
-}
-
-/**
  * Written once when a charged call ends: its charging is complete. A server that gets the same
  * channel again later (FreeSWITCH re-running `socket` after a restart) charges nothing more.
  */
@@ -142,7 +126,6 @@ export function isValidToken(text: string): boolean {
 export const accountId = (account: string): string => `account:${account}`;
 export const creditId = (account: string, id: string): string => `credit:${account}:${id}`;
 export const callEndId = (call: string): string => `call_end:${call}`;
-export const callStartId = (call: string): string => `call_start:${call}`;
 /** Entry `seq` of the account's ledger (zero-padded: ids sort in ledger order). */
 export const ledgerEntryId = (account: string, seq: number): string => `${ledgerPrefix(account)}${String(seq).padStart(12, '0')}`;
 export const ledgerPrefix = (account: string): string => `ledger:${account}:`;

@@ -520,19 +520,24 @@ class PrepaidCall implements LiveCall {
     const charging = this.startChargingSession(account, intervalDuration);
 
     // A call this server (or another) was already charging: take it over instead of bridging again.
-    const earlier = await this.dbStep("reading the call's records", () => store.callState(account, uuid));
-    if (earlier === STOP) return;
-    if (earlier.end) {
-      log.warn(`this call's charging already ended (${earlier.end.intervals_charged} interval(s)): nothing more to sell`);
-      this.update({ resumed: true, intervalsCharged: earlier.records.length });
-      this.decide('taken-over-ended', 'the call came back after its charging had ended');
-      return this.hangup('taken-over-ended', 'charging already ended', undefined, TAKEN_OVER_CAUSE);
+    // Charging starts at the answer, so only a channel answered before it got here can have been
+    // charged (it came back to the socket after a restart, or the dialplan answered first). The
+    // connect reply's Answer-State says which: ringing or early while CF_ANSWERED is unset
+    // (switch_channel.c, switch_channel_event_set_basic_data); any other value is looked up.
+    const answerState = call.get('Answer-State');
+    if (answerState !== 'ringing' && answerState !== 'early') {
+      const earlier = await this.dbStep("reading the call's records", () => store.callState(account, uuid));
+      if (earlier === STOP) return;
+      if (earlier.end) {
+        log.warn(`this call's charging already ended (${earlier.end.intervals_charged} interval(s)): nothing more to sell`);
+        this.update({ resumed: true, intervalsCharged: earlier.records.length });
+        this.decide('taken-over-ended', 'the call came back after its charging had ended');
+        return this.hangup('taken-over-ended', 'charging already ended', undefined, TAKEN_OVER_CAUSE);
+      }
+      if (earlier.records.length > 0) return this.takeOver(earlier.records.map((r) => ({ interval: r.interval, at: r.at })));
     }
-    if (earlier.records.length > 0) return this.takeOver(earlier.records.map((r) => ({ interval: r.interval, at: r.at })));
 
-    // Step 7: more than one interval left? (The start marker first: charges may follow.)
-    const begun = await this.dbStep('recording the call start', () => store.beginCall({ account, call: uuid, server: server.serverName }));
-    if (begun === STOP) return;
+    // Step 7: more than one interval left?
     const proceed = await this.dbStep('the balance check', () => charging.canProceed());
     if (proceed === STOP) return;
     if (!proceed) {

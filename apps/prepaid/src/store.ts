@@ -15,7 +15,6 @@ import { DESIGN_DOC_ID, VIEW_CALLS, VIEW_GIVEN_BACK, designDocument, type Design
 import {
   accountId,
   callEndId,
-  callStartId,
   creditId,
   creditPrefix,
   isValidAccountName,
@@ -25,7 +24,6 @@ import {
   prefixRange,
   type AccountDoc,
   type CallEndDoc,
-  type CallStartDoc,
   type ChargeResult,
   type CreditDoc,
   type GiveBackDoc,
@@ -516,31 +514,17 @@ export class PrepaidStore {
   }
 
   /**
-   * Everything known about one call's charging: its interval records and its end marker. A call
-   * without a start marker (beginCall) has no records: only a call seen before reads the index.
+   * Everything known about one call's charging: its interval records (through the `calls` view)
+   * and its end marker. Only for a call that may have been charged before: one whose channel was
+   * answered before it reached this server (see PrepaidServer); a call never answered has neither.
    */
   async callState(account: string, call: string): Promise<{ records: IntervalRecordDoc[]; end: CallEndDoc | undefined }> {
     if (!isValidToken(call)) return { records: [], end: undefined };
-    const [start, end] = await Promise.all([
-      this.getOptional<CallStartDoc>('read call start', callStartId(call)),
+    const [intervals, end] = await Promise.all([
+      this.callIntervals(account, call),
       this.getOptional<CallEndDoc>('read call end', callEndId(call)),
     ]);
-    if (start === undefined && end === undefined) return { records: [], end: undefined };
-    return { records: (await this.callIntervals(account, call)).charged, end };
-  }
-
-  /** Mark a call as about to be charged (before its first charge; idempotent). */
-  async beginCall(input: { account: string; call: string; server?: string }): Promise<void> {
-    if (!isValidToken(input.call)) throw new PrepaidInputError(`invalid call uuid ${JSON.stringify(input.call)}`);
-    const doc: CallStartDoc = {
-      _id: callStartId(input.call),
-      type: 'call_start',
-      account: input.account,
-      call: input.call,
-      at: new Date().toISOString(),
-    };
-    if (input.server !== undefined) doc.server = input.server;
-    await this.create('record call start', doc);
+    return { records: intervals.charged, end };
   }
 
   /** Mark a charged call as finished (idempotent: the first marker stays). */

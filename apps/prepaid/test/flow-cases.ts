@@ -4,6 +4,7 @@
  */
 import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'freeswitch-esl';
 import { Harness, type HarnessOptions, type StorageMode } from './harness.js';
 import type { CallReport } from '../src/prepaid-server.js';
 
@@ -25,6 +26,19 @@ export function defineFlowTests(mode: StorageMode): void {
     });
     t.after(() => h.stop());
     return h;
+  }
+
+  /**
+   * Calls to `destination` reach the prepaid socket already answered: a first socket session
+   * answers them and lets the dialplan go on to the prepaid server's socket.
+   */
+  async function answeredOnArrival(t: TestContext, h: Harness, destination: string): Promise<void> {
+    const answerer = createServer(async (call) => {
+      await call.execute('answer');
+    });
+    const { port } = await answerer.listen({ host: '127.0.0.1', port: 0 });
+    t.after(() => answerer.destroy());
+    h.sim.setDialplan(destination, { socket: `127.0.0.1:${port} async full`, actions: [['socket', h.socketArg]] });
   }
 
   /** The intervals charged to a call (net of any given back), checked to be 1..n with no gap. */
@@ -268,12 +282,24 @@ export function defineFlowTests(mode: StorageMode): void {
       assert.deepEqual(h.commandsFor(uuid)[0]!.slice(0, 2), ['connect', 'sendmsg hangup NORMAL_TEMPORARY_FAILURE']);
     });
 
-    it("failing while the call's earlier records are read", async (t) => {
+    it("failing while the earlier records of a call that arrives answered are read", async (t) => {
       const h = await start(t);
+      await answeredOnArrival(t, h, '7100');
       h.faults.fail('records');
-      const { uuid, end } = await h.placeCall({ account: 'acme', target: TALK(1000) });
+      const { uuid, end } = await h.placeCall({ account: 'acme', target: TALK(1000), destination: '7100' });
       assert.equal((await end).outcome, 'database-error');
       assert.ok(!h.commandsFor(uuid)[0]!.some((c) => c.includes('bridge')));
+    });
+
+    it('a call that reaches the socket unanswered is not looked up (it cannot have been charged); one that arrives answered is', async (t) => {
+      const h = await start(t);
+      const fresh = await h.placeCall({ account: 'acme', target: TALK(150) });
+      assert.equal((await fresh.end).outcome, 'completed');
+      assert.ok(!h.faults.seen.includes('records'), `operations: ${h.faults.seen.join(' ')}`);
+      await answeredOnArrival(t, h, '7100');
+      const answered = await h.placeCall({ account: 'acme', target: TALK(150), destination: '7100' });
+      assert.equal((await answered.end).outcome, 'completed');
+      assert.ok(h.faults.seen.includes('records'));
     });
 
     it('failing at the balance check (step 7)', async (t) => {

@@ -124,19 +124,20 @@ describe('group commit', () => {
   });
 });
 
-describe('looking up a new call', () => {
-  it('a call without a start marker has no records, found without querying the index', async () => {
+describe("looking up a call's charging", () => {
+  it("callState finds a call's records through the index and its end marker by id", async () => {
     const { store, counts } = await countedDatabase();
     await store.createAccount({ account: 'acme', intervalDuration: 1 });
     await store.addCredit('acme', 10);
-    counts.query = 0;
     assert.deepEqual(await store.callState('acme', 'new-call'), { records: [], end: undefined });
-    assert.equal(counts.query, 0);
-    await store.beginCall({ account: 'acme', call: 'known-call' });
-    await store.beginCall({ account: 'acme', call: 'known-call' }); // idempotent
     await store.chargeInterval({ account: 'acme', call: 'known-call', interval: 1, intervalDuration: 1 });
+    await store.chargeInterval({ account: 'acme', call: 'known-call', interval: 2, intervalDuration: 1 });
+    counts.query = 0;
     const state = await store.callState('acme', 'known-call');
-    assert.deepEqual(state.records.map((r) => r.interval), [1]);
-    assert.ok(counts.query > 0, 'a call seen before is read from the index');
+    assert.deepEqual(state.records.map((r) => r.interval), [1, 2]);
+    assert.equal(state.end, undefined);
+    assert.ok(counts.query > 0, 'read from the index');
+    await store.finishCall({ account: 'acme', call: 'known-call', intervalsCharged: 2, outcome: 'completed' });
+    assert.equal((await store.callState('acme', 'known-call')).end?.intervals_charged, 2);
   });
 });

@@ -69,8 +69,6 @@ export class Faults {
 function opOfId(id: string, method: 'get' | 'put'): DbOp {
   if (id.startsWith('account:') && method === 'get') return 'account';
   if (id.startsWith('ledger:') && method === 'put') return 'record';
-  // A new call's records are looked up through its start marker (store.callState).
-  if (id.startsWith('call_start:') && method === 'get') return 'records';
   return 'other';
 }
 
@@ -209,7 +207,6 @@ function classify(req: http.IncomingMessage): DbOp {
   const id = parts.slice(1).join('/');
   if (req.method === 'GET' && id.startsWith('account:')) return 'account';
   if (req.method === 'PUT' && id.startsWith('ledger:')) return 'record';
-  if (req.method === 'GET' && id.startsWith('call_start:')) return 'records';
   if (id === '_all_docs' && isBalanceRead(jsonParam(url, 'startkey'))) return 'balance';
   if (id === '_design/prepaid/_view/calls' && url.searchParams.get('reduce') === 'false') return 'records';
   return 'other';
