@@ -132,3 +132,35 @@ test('the sched_hangup application and execute_on_answer', { timeout: 20_000 }, 
   assert.ok(at >= (base + 2) * 1000, `ran at +${at - base * 1000} ms`);
   w.close();
 });
+
+test('the task list: tasks due in the same second run in the order they were added; a group deleted leaves the others; a task that deletes its own group is deleted once', { timeout: 20_000 }, async (t) => {
+  const sim = await startSim(t);
+  const w = await Wire.login(sim);
+  await w.command('event plain DEL_SCHEDULE');
+  const ran: string[] = [];
+  const at = Math.floor(Date.now() / 1000) + 1;
+  const groups = Array.from({ length: 50 }, (_, i) => `group-${i}`);
+  // Added in an order that is not the groups' order, two tasks each.
+  for (const g of [...groups].reverse()) sim.scheduler.add(at, 'first', g, () => ran.push(`${g} first`));
+  for (const g of groups) sim.scheduler.add(at, 'second', g, () => ran.push(`${g} second`));
+  assert.equal(sim.scheduler.deleteGroup('group-7'), 2);
+  assert.equal(sim.scheduler.deleteGroup('group-7'), 0);
+  assert.equal(sim.scheduler.pending().length, 98);
+  const selfDeleting = sim.scheduler.add(at, 'self', 'own', () => {
+    ran.push('own');
+    sim.scheduler.deleteGroup('own');
+  });
+  await until(() => ran.length === 99, 3000);
+  const expected = [
+    ...[...groups].reverse().filter((g) => g !== 'group-7').map((g) => `${g} first`),
+    ...groups.filter((g) => g !== 'group-7').map((g) => `${g} second`),
+    'own',
+  ];
+  assert.deepEqual(ran, expected);
+  assert.deepEqual(sim.scheduler.pending(), []);
+  await w.count((e) => e.name === 'DEL_SCHEDULE', 101);
+  await delay(600);
+  const deletions = w.events().filter((e) => e.name === 'DEL_SCHEDULE' && e.get('Task-ID') === String(selfDeleting));
+  assert.equal(deletions.length, 1);
+  w.close();
+});

@@ -46,8 +46,11 @@ const hdr = (ev: SimEvent, name: string): string => ev.get(name) ?? '';
 export class CoreDb {
   /** Rows in insertion (rowid) order. */
   readonly channels = new Set<ChannelRow>();
-  readonly calls: CallRow[] = [];
+  /** Rows in insertion (rowid) order. */
+  readonly calls = new Set<CallRow>();
   private readonly byUuid = new Map<string, ChannelRow>();
+  /** The calls rows each leg is in (a leg's end drops them without a scan of every call). */
+  private readonly callsOf = new Map<string, Set<CallRow>>();
 
   constructor(private readonly switchname: string) {}
 
@@ -57,10 +60,25 @@ export class CoreDb {
     if (row) Object.assign(row, cols);
   }
 
+  private addCall(row: CallRow): void {
+    this.calls.add(row);
+    for (const leg of [row.callerUuid, row.calleeUuid]) {
+      let rows = this.callsOf.get(leg);
+      if (rows === undefined) this.callsOf.set(leg, (rows = new Set()));
+      rows.add(row);
+    }
+  }
+
   private dropCalls(uuid: string): void {
-    for (let i = this.calls.length - 1; i >= 0; i--) {
-      const c = this.calls[i]!;
-      if (c.callerUuid === uuid || c.calleeUuid === uuid) this.calls.splice(i, 1);
+    const rows = this.callsOf.get(uuid);
+    if (rows === undefined) return;
+    for (const row of rows) {
+      this.calls.delete(row);
+      for (const leg of [row.callerUuid, row.calleeUuid]) {
+        const of = this.callsOf.get(leg);
+        of?.delete(row);
+        if (of?.size === 0) this.callsOf.delete(leg);
+      }
     }
   }
 
@@ -161,7 +179,7 @@ export class CoreDb {
         const callUuid = hdr(ev, 'Channel-Call-UUID');
         this.update(a, { call_uuid: callUuid });
         this.update(b, { call_uuid: callUuid });
-        this.calls.push({ callUuid, createdEpoch: String(Math.floor(Date.now() / 1000)), callerUuid: a, calleeUuid: b });
+        this.addCall({ callUuid, createdEpoch: String(Math.floor(Date.now() / 1000)), callerUuid: a, calleeUuid: b });
         return;
       }
       case 'CHANNEL_UNBRIDGE': {

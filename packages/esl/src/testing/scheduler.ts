@@ -43,7 +43,12 @@ export function epochSecondNow(): number {
  * application computes them from that clock. (`timeScale` speeds up simulated media only.)
  */
 export class Scheduler {
-  private tasks: Task[] = [];
+  /** Pending tasks by id; ids grow, so this is also the order of the task list. */
+  private readonly tasks = new Map<number, Task>();
+  /** Pending tasks by group (sched_del by uuid finds a call's tasks without a scan). */
+  private readonly groups = new Map<string, Set<Task>>();
+  /** Pending tasks by the epoch second they are due (a round looks only at the seconds reached). */
+  private readonly byRuntime = new Map<number, Set<Task>>();
   // Task 1 is the core heartbeat (the captures' RE_SCHEDULE events name it so).
   private lastId = 1;
   private poller: (() => void) | undefined;
@@ -64,7 +69,9 @@ export class Scheduler {
       runtime += now;
     }
     const task: Task = { id: ++this.lastId, desc, group: group || 'none', runtime, repeat, run };
-    this.tasks.push(task);
+    this.tasks.set(task.id, task);
+    addTo(this.groups, task.group, task);
+    addTo(this.byRuntime, task.runtime, task);
     this.fireTaskEvent('ADD_SCHEDULE', ADD_SITE, task);
     this.wake();
     return task.id;
@@ -72,7 +79,7 @@ export class Scheduler {
 
   /** switch_scheduler_del_task_id: 1 when a task with that id was pending, else 0. */
   deleteId(id: number): number {
-    const task = this.tasks.find((t) => t.id === id);
+    const task = this.tasks.get(id);
     if (!task) return 0;
     this.remove([task]);
     return 1;
@@ -81,22 +88,22 @@ export class Scheduler {
   /** switch_scheduler_del_task_group: how many pending tasks of the group were deleted. */
   deleteGroup(group: string): number {
     if (group === '') return 0;
-    const doomed = this.tasks.filter((t) => t.group === group);
+    const doomed = inListOrder(this.groups.get(group));
     this.remove(doomed);
     return doomed.length;
   }
 
   /** Pending tasks of a group, earliest first (for tests and tools). */
   pending(group?: string): Array<{ id: number; desc: string; group: string; runtime: number }> {
-    return this.tasks
-      .filter((t) => group === undefined || t.group === group)
-      .map(({ id, desc, group: g, runtime }) => ({ id, desc, group: g, runtime }))
-      .sort((a, b) => a.runtime - b.runtime || a.id - b.id);
+    const tasks = group === undefined ? [...this.tasks.values()] : [...(this.groups.get(group) ?? [])];
+    return tasks.map(({ id, desc, group: g, runtime }) => ({ id, desc, group: g, runtime })).sort((a, b) => a.runtime - b.runtime || a.id - b.id);
   }
 
   /** Forgets every task (simulator stop). */
   clear(): void {
-    this.tasks = [];
+    this.tasks.clear();
+    this.groups.clear();
+    this.byRuntime.clear();
     this.poller?.();
     this.poller = undefined;
     this.host.timers.cancel(this.wakeTimer);
@@ -105,7 +112,11 @@ export class Scheduler {
 
   private remove(doomed: Task[]): void {
     if (doomed.length === 0) return;
-    this.tasks = this.tasks.filter((t) => !doomed.includes(t));
+    for (const t of doomed) {
+      this.tasks.delete(t.id);
+      removeFrom(this.groups, t.group, t);
+      removeFrom(this.byRuntime, t.runtime, t);
+    }
     for (const t of doomed) this.fireTaskEvent('DEL_SCHEDULE', DEL_SITE, t);
     this.wake();
   }
@@ -118,28 +129,32 @@ export class Scheduler {
         this.runDue();
       }, 0);
     }
-    if (this.tasks.length > 0 && !this.poller) this.poller = this.host.timers.every(() => this.runDue(), SCHEDULER_POLL_MS);
-    if (this.tasks.length === 0 && this.poller) {
+    if (this.tasks.size > 0 && !this.poller) this.poller = this.host.timers.every(() => this.runDue(), SCHEDULER_POLL_MS);
+    if (this.tasks.size === 0 && this.poller) {
       this.poller();
       this.poller = undefined;
     }
   }
 
-  /** task_thread_loop: every task with now >= runtime runs; a repeating one is queued again. */
+  /** task_thread_loop: every task with now >= runtime runs, in list order; a repeating one is queued again. */
   private runDue(): void {
     const now = epochSecondNow();
-    const due = this.tasks.filter((t) => now >= t.runtime);
-    for (const task of due) {
-      if (!this.tasks.includes(task)) continue; // deleted by an earlier task of this round
+    const reached: Task[] = [];
+    for (const [runtime, tasks] of this.byRuntime) if (now >= runtime) reached.push(...tasks);
+    for (const task of reached.sort((a, b) => a.id - b.id)) {
+      if (this.tasks.get(task.id) !== task) continue; // deleted by an earlier task of this round
       task.run();
+      if (this.tasks.get(task.id) !== task) continue; // the task deleted itself
       if (task.repeat > 0) {
+        removeFrom(this.byRuntime, task.runtime, task);
         task.runtime = epochSecondNow() + task.repeat;
+        addTo(this.byRuntime, task.runtime, task);
         this.fireTaskEvent('RE_SCHEDULE', RE_SITE, task);
       } else {
         this.remove([task]);
       }
     }
-    if (this.tasks.length === 0 && this.poller) {
+    if (this.tasks.size === 0 && this.poller) {
       this.poller();
       this.poller = undefined;
     }
@@ -153,4 +168,21 @@ export class Scheduler {
     ev.add('Task-Runtime', task.runtime);
     this.host.fire(ev);
   }
+}
+
+function addTo<K>(index: Map<K, Set<Task>>, key: K, task: Task): void {
+  let set = index.get(key);
+  if (set === undefined) index.set(key, (set = new Set()));
+  set.add(task);
+}
+
+function removeFrom<K>(index: Map<K, Set<Task>>, key: K, task: Task): void {
+  const set = index.get(key);
+  if (set === undefined) return;
+  set.delete(task);
+  if (set.size === 0) index.delete(key);
+}
+
+function inListOrder(tasks: Set<Task> | undefined): Task[] {
+  return tasks === undefined ? [] : [...tasks].sort((a, b) => a.id - b.id);
 }

@@ -32,10 +32,11 @@ const DETAILED = CHANNEL_COLUMNS.slice(0, CHANNEL_COLUMNS.indexOf('sent_callee_n
  * `show calls` orders by call_created_epoch, so unbridged channels (NULL) come first.
  */
 function callsView(db: CoreDb, a: readonly ChannelColumn[], b: readonly ChannelColumn[], orderBy: 'call_created_epoch' | 'created_epoch'): Table {
-  const callees = new Set(db.calls.map((c) => c.calleeUuid));
+  const calls = [...db.calls];
+  const callees = new Set(calls.map((c) => c.calleeUuid));
   const joined: Array<{ row: Array<string | undefined>; key: number }> = [];
   for (const ch of db.channels) {
-    const mine = db.calls.filter((c) => c.callerUuid === ch.uuid);
+    const mine = calls.filter((c) => c.callerUuid === ch.uuid);
     if (mine.length === 0 && callees.has(ch.uuid ?? '')) continue;
     for (const call of mine.length ? mine : [undefined]) {
       const peer = call ? db.channel(call.calleeUuid) : undefined;
