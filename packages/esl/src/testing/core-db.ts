@@ -1,5 +1,6 @@
 /** The simulated core db: the `channels` and `calls` tables that `show` reads, filled from events. */
 import type { SimEvent } from './events.js';
+import { link, unlink } from './set-index.js';
 import { CALL_STATES, CHANNEL_STATES } from './states.js';
 
 /** Columns of the core db's `channels` table, in order (switch_core_sqldb.c:2853 create_channels_sql, v1.10.12). */
@@ -62,23 +63,17 @@ export class CoreDb {
 
   private addCall(row: CallRow): void {
     this.calls.add(row);
-    for (const leg of [row.callerUuid, row.calleeUuid]) {
-      let rows = this.callsOf.get(leg);
-      if (rows === undefined) this.callsOf.set(leg, (rows = new Set()));
-      rows.add(row);
-    }
+    link(this.callsOf, row.callerUuid, row);
+    link(this.callsOf, row.calleeUuid, row);
   }
 
   private dropCalls(uuid: string): void {
     const rows = this.callsOf.get(uuid);
     if (rows === undefined) return;
-    for (const row of rows) {
+    for (const row of [...rows]) {
       this.calls.delete(row);
-      for (const leg of [row.callerUuid, row.calleeUuid]) {
-        const of = this.callsOf.get(leg);
-        of?.delete(row);
-        if (of?.size === 0) this.callsOf.delete(leg);
-      }
+      unlink(this.callsOf, row.callerUuid, row);
+      unlink(this.callsOf, row.calleeUuid, row);
     }
   }
 

@@ -1,6 +1,7 @@
 import { eventFrame } from '../protocol/event-serializer.js';
 import type { EventFormat } from '../protocol/event.js';
 import type { SimEvent } from './events.js';
+import { link, unlink } from './set-index.js';
 
 /** What the delivery index needs to know about an ESL connection (implemented by Connection). */
 export interface DeliveryTarget {
@@ -60,8 +61,8 @@ export class Delivery<C extends DeliveryTarget = DeliveryTarget> {
     }
     const session = c.sessionUuid;
     if (before?.session !== session) {
-      if (before?.session !== undefined) this.unlink(this.bySession, before.session, c);
-      if (session !== undefined) this.link(this.bySession, session, c);
+      if (before?.session !== undefined) unlink(this.bySession, before.session, c);
+      if (session !== undefined) link(this.bySession, session, c);
     }
     // Session-scoped listeners are found through bySession; the others by their filters' values
     // when those are all plain values, else by type.
@@ -73,8 +74,8 @@ export class Delivery<C extends DeliveryTarget = DeliveryTarget> {
     const old = before?.types ?? NO_TYPES;
     if (old.length > 0 || types.length > 0) {
       const keep = new Set(types);
-      for (const t of old) if (!keep.has(t)) this.unlink(this.byType, t, c);
-      for (const t of types) this.link(this.byType, t, c);
+      for (const t of old) if (!keep.has(t)) unlink(this.byType, t, c);
+      for (const t of types) link(this.byType, t, c);
     }
     this.indexed.set(c, { session, types, filters });
     if (c.logging) this.loggers.add(c);
@@ -85,8 +86,8 @@ export class Delivery<C extends DeliveryTarget = DeliveryTarget> {
   remove(c: C): void {
     const before = this.indexed.get(c);
     if (!before) return;
-    if (before.session !== undefined) this.unlink(this.bySession, before.session, c);
-    for (const t of before.types) this.unlink(this.byType, t, c);
+    if (before.session !== undefined) unlink(this.bySession, before.session, c);
+    for (const t of before.types) unlink(this.byType, t, c);
     for (const [name, value] of before.filters) this.unlinkFilter(name, value, c);
     this.indexed.delete(c);
     this.loggers.delete(c);
@@ -135,14 +136,14 @@ export class Delivery<C extends DeliveryTarget = DeliveryTarget> {
     const lower = name.toLowerCase();
     let byValue = this.byFilter.get(lower);
     if (!byValue) this.byFilter.set(lower, (byValue = new Map()));
-    this.link(byValue, value.toLowerCase(), c);
+    link(byValue, value.toLowerCase(), c);
   }
 
   private unlinkFilter(name: string, value: string, c: C): void {
     const lower = name.toLowerCase();
     const byValue = this.byFilter.get(lower);
     if (!byValue) return;
-    this.unlink(byValue, value.toLowerCase(), c);
+    unlink(byValue, value.toLowerCase(), c);
     if (byValue.size === 0) this.byFilter.delete(lower);
   }
 
@@ -160,18 +161,6 @@ export class Delivery<C extends DeliveryTarget = DeliveryTarget> {
     if (set) for (const c of set) if (c.sessionScoped) c.offer(ev);
   }
 
-  private link(map: Map<string, Set<C>>, key: string, c: C): void {
-    let set = map.get(key);
-    if (!set) map.set(key, (set = new Set()));
-    set.add(c);
-  }
-
-  private unlink(map: Map<string, Set<C>>, key: string, c: C): void {
-    const set = map.get(key);
-    if (!set) return;
-    set.delete(c);
-    if (set.size === 0) map.delete(key);
-  }
 }
 
 const frames = new WeakMap<SimEvent, Partial<Record<EventFormat, Buffer>>>();

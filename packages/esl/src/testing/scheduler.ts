@@ -1,5 +1,6 @@
 /** The core task scheduler (switch_scheduler.c): tasks that run when the wall clock's whole epoch second reaches them. */
 import type { EventFactory, SimEvent } from './events.js';
+import { link, unlink } from './set-index.js';
 import type { TimerSet } from './timers.js';
 
 /** What the scheduler needs from the simulator. */
@@ -70,8 +71,8 @@ export class Scheduler {
     }
     const task: Task = { id: ++this.lastId, desc, group: group || 'none', runtime, repeat, run };
     this.tasks.set(task.id, task);
-    addTo(this.groups, task.group, task);
-    addTo(this.byRuntime, task.runtime, task);
+    link(this.groups, task.group, task);
+    link(this.byRuntime, task.runtime, task);
     this.fireTaskEvent('ADD_SCHEDULE', ADD_SITE, task);
     this.wake();
     return task.id;
@@ -114,8 +115,8 @@ export class Scheduler {
     if (doomed.length === 0) return;
     for (const t of doomed) {
       this.tasks.delete(t.id);
-      removeFrom(this.groups, t.group, t);
-      removeFrom(this.byRuntime, t.runtime, t);
+      unlink(this.groups, t.group, t);
+      unlink(this.byRuntime, t.runtime, t);
     }
     for (const t of doomed) this.fireTaskEvent('DEL_SCHEDULE', DEL_SITE, t);
     this.wake();
@@ -146,9 +147,9 @@ export class Scheduler {
       task.run();
       if (this.tasks.get(task.id) !== task) continue; // the task deleted itself
       if (task.repeat > 0) {
-        removeFrom(this.byRuntime, task.runtime, task);
+        unlink(this.byRuntime, task.runtime, task);
         task.runtime = epochSecondNow() + task.repeat;
-        addTo(this.byRuntime, task.runtime, task);
+        link(this.byRuntime, task.runtime, task);
         this.fireTaskEvent('RE_SCHEDULE', RE_SITE, task);
       } else {
         this.remove([task]);
@@ -168,19 +169,6 @@ export class Scheduler {
     ev.add('Task-Runtime', task.runtime);
     this.host.fire(ev);
   }
-}
-
-function addTo<K>(index: Map<K, Set<Task>>, key: K, task: Task): void {
-  let set = index.get(key);
-  if (set === undefined) index.set(key, (set = new Set()));
-  set.add(task);
-}
-
-function removeFrom<K>(index: Map<K, Set<Task>>, key: K, task: Task): void {
-  const set = index.get(key);
-  if (set === undefined) return;
-  set.delete(task);
-  if (set.size === 0) index.delete(key);
 }
 
 function inListOrder(tasks: Set<Task> | undefined): Task[] {
