@@ -116,6 +116,8 @@ describe('live dashboard in headless Chromium', { skip }, () => {
     await page.fill('form[data-credit="other"] input[name="intervals"]', '7');
     await page.click('form[data-credit="other"] button');
     await waitForText('#accounts tr[data-account="other"] .remaining', '12');
+    // The balance can arrive by the event stream before the POST's own answer fills the result line.
+    await page.waitForFunction(() => (document.querySelector('#credit-result')?.textContent ?? '') !== '', undefined, { timeout: SLOW });
     assert.match((await text('#credit-result'))!, /credited 7 intervals to other; 12 remaining/);
 
     // A credit through the API shows without a reload.
