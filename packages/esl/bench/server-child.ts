@@ -10,7 +10,7 @@
  *  - setups: connect, this channel's events, linger, execute `answer` then `playback` (each
  *    waiting for its CHANNEL_EXECUTE_COMPLETE), sendmsg hangup, then `exit` on the linger notice
  *    (freeswitch-esl waits for CHANNEL_HANGUP_COMPLETE first, as it does for every lingering call).
- *    The calls come in phases (the first from a cold start, the next ones on a warmed-up server);
+ *    The calls come in phases (the first from a cold start, the later ones on a warmed-up server);
  *    the CPU time (user and system apart) is read at each phase's end, once its sockets closed.
  * All three send `myevents`; on top of it modesl's own setup sends `event plain BACKGROUND_JOB
  * CHANNEL_EXECUTE_COMPLETE`, and esl 11's two filters and `event json CHANNEL_EXECUTE_COMPLETE
