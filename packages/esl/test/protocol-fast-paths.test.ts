@@ -432,7 +432,10 @@ describe('Parser fast path: unusual blocks give what the general path gives', ()
   });
 
   it('a line with no colon, or an empty name, fails the same way both ways', () => {
-    for (const block of ['Content-Type: command/reply\nno colon\n\n', ': value\n\n', 'Content-Type: a\n:\n\n']) {
+    const blocks = ['Content-Type: command/reply\nno colon\n\n', ': value\n\n', 'Content-Type: a\n:\n\n'];
+    // The same after a header outside the usual few (the rest of the block is split as a string).
+    blocks.push('X-Thing: 1\nno colon\n\n', 'Content-Type: command/reply\nX-Thing: 1\n: value\n\n', 'X-Thing: 1\nY: 2\nno colon ü\r\n\n');
+    for (const block of blocks) {
       const r = fastEqualsGeneral(b(block));
       assert.ok(r.error instanceof EslParseError, JSON.stringify(block));
       assert.match((r.error as Error).message, /^malformed header line/);
@@ -534,6 +537,62 @@ describe('Parser fast path: CRLF line endings', () => {
     ]);
     assert.equal(f!.bodyText, 'abc');
     assert.equal(g!.contentType, 'command/reply');
+  });
+});
+
+describe('Parser fast path: blocks with headers outside the usual few (the connect reply)', () => {
+  // Once a block has such a header, its end is found by a search and its rest split as a string.
+  it('the blank line is the first LF or CRLF one, never one in the next frame or a body', () => {
+    const frames = sameInEveryChunking(
+      b(
+        'Content-Type: command/reply\nX-A: 1\nX-B: two: 2\r\n\r\n' +
+          // An LF blank line follows in this frame's body: the CRLF one before it ends the block.
+          'Content-Length: 4\nContent-Type: api/response\nX-C: 3\n\r\nab\n\n' +
+          'X-D: 4\nReply-Text: +OK\n\nContent-Type: auth/request\r\n\r\n',
+      ),
+    );
+    assert.deepEqual(
+      frames.map((f) => [f.headers, f.bodyText]),
+      [
+        [[['Content-Type', 'command/reply'], ['X-A', '1'], ['X-B', 'two: 2']], ''],
+        [[['Content-Length', '4'], ['Content-Type', 'api/response'], ['X-C', '3']], 'ab\n\n'],
+        [[['X-D', '4'], ['Reply-Text', '+OK']], ''],
+        [[['Content-Type', 'auth/request']], ''],
+      ],
+    );
+  });
+
+  it('a Content-Length before or after the other headers, and in lower case, counts once', () => {
+    const frames = sameInEveryChunking(
+      b(
+        'Content-Length: 2\nX-A: 1\nContent-Length: 9\n\nab' +
+          'X-A: 1\nContent-Length: 3\nContent-Type: api/response\n\nabc' +
+          'X-A: 1\ncontent-length: 1\n\nz' +
+          'Content-Type: api/response\nContent-Length: 01\nX-A: 1\n\nq',
+      ),
+    );
+    assert.deepEqual(
+      frames.map((f) => f.bodyText),
+      ['ab', 'abc', 'z', 'q'],
+    );
+  });
+
+  it('UTF-8 in names and values, and invalid UTF-8, as the general path decodes them', () => {
+    const data = Buffer.concat([b('Content-Type: command/reply\nGröße: 3 €\nX: '), Buffer.from([0xc3, 0x28]), b('\n\n')]);
+    const [f] = sameInEveryChunking(data);
+    assert.deepEqual(f!.headers, [
+      ['Content-Type', 'command/reply'],
+      ['Größe', '3 €'],
+      ['X', '\ufffd('],
+    ]);
+  });
+
+  it('a block larger than maxHeaderBytes: the same EslParseError fed whole as byte by byte', () => {
+    const block = b(`Content-Type: command/reply\nX-Big: ${'x'.repeat(100)}\nY: 1\n\n`);
+    const r = fastEqualsGeneral(block, { maxHeaderBytes: block.length - 1 });
+    assert.ok(r.error instanceof EslParseError);
+    assert.equal((r.error as Error).message, `header block exceeds ${block.length - 1} bytes`);
+    assert.equal(framesBothWays(block, { maxHeaderBytes: block.length }).length, 1);
   });
 });
 

@@ -100,7 +100,11 @@ const NON_ASCII = /[^\x00-\x7f]/;
  * byte offsets; in a block holding a non-ASCII byte, names and values are decoded again as UTF-8.
  */
 export function parseHeaderLines(block: Buffer, start = 0, end = block.length): Array<[string, string]> {
-  const out: Array<[string, string]> = [];
+  return appendHeaderLines([], block, start, end);
+}
+
+/** parseHeaderLines appending to `out` (a block's first pairs, split already); returns `out`. */
+export function appendHeaderLines(out: Array<[string, string]>, block: Buffer, start: number, end: number): Array<[string, string]> {
   const text = block.toString('latin1', start, end);
   const len = text.length;
   const ascii = !NON_ASCII.test(text);

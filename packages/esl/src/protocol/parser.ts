@@ -1,6 +1,6 @@
 import { EslParseError } from '../errors.js';
 import { spells, utf8, view, viewOf, word, type Word } from './bytes.js';
-import { Frame, contentPairs, parseHeaderLines } from './frame.js';
+import { Frame, appendHeaderLines, contentPairs, parseHeaderLines } from './frame.js';
 
 export interface ParserOptions {
   /**
@@ -97,7 +97,8 @@ const enum State {
  * 10 bytes holds 10 bytes. Body contents are never scanned here;
  * decoding happens later, and only for what is read. A block that lies whole in one chunk (nearly
  * every block) is split into headers in the same pass that finds its end (readBlock); the outer
- * names and content types FreeSWITCH sends become shared constants, not decoded strings.
+ * names and content types FreeSWITCH sends become shared constants, not decoded strings. A block
+ * with other headers (the connect reply's channel data) is split in one decoded string instead.
  *
  * On bad input `push` throws an EslParseError and the parser stays failed: every later push
  * throws the same error, so a caller that forgets to stop feeding cannot resynchronise on garbage.
@@ -240,12 +241,8 @@ export class Parser {
       let v: number;
       let eol = -1;
       if (name === undefined) {
-        let colon = i;
-        while (colon < len && chunk[colon] !== COLON && chunk[colon] !== LF) colon++;
-        if (colon === len) return this.carryOver(chunk, pos, i);
-        if (colon === i || chunk[colon] === LF) return -1;
-        name = utf8(chunk, i, colon);
-        v = colon + 1;
+        headers ??= contentPairs(type, lengthBare ? contentLength : -1, lengthFirst);
+        return this.readOtherHeaders(chunk, pos, i, headers, seenLength ? contentLength : -1);
       } else {
         v = i + name.length + 1;
       }
@@ -297,6 +294,23 @@ export class Parser {
     else if (contentLength === -1) this.finishHeaders(headers);
     else this.finishHeaders(headers, contentLength);
     return i;
+  }
+
+  /**
+   * The rest of a block, from the line at `lineStart`, once it has a header outside the usual few:
+   * such a block is nearly always the `connect` reply, a whole channel's data in a hundred lines
+   * or more. Its end is found by a search of the bytes and its lines are split in one decoded
+   * string (appendHeaderLines), which costs a third of decoding each name and value on its own.
+   * `headers`: the pairs of the block's lines before `lineStart`; `contentLength`: the one read
+   * among them (-1: none, finishHeaders looks it up). Returns the offset past the blank line.
+   */
+  private readOtherHeaders(chunk: Buffer, pos: number, lineStart: number, headers: Array<[string, string]>, contentLength: number): number {
+    const end = blockEnd(chunk, lineStart);
+    if (end === -1) return this.carryOver(chunk, pos, Math.max(lineStart, chunk.lastIndexOf(LF) + 1));
+    if (end - pos > this.maxHeaderBytes) throw headerTooLarge(this.maxHeaderBytes);
+    appendHeaderLines(headers, chunk, lineStart, end);
+    this.finishHeaders(headers, contentLength);
+    return end;
   }
 
   /**
@@ -462,6 +476,21 @@ export class Parser {
     this.state = State.Headers;
     this.onFrame(headers === undefined ? Frame.bare(this.pendingType, body.length, this.pendingLengthFirst, body) : new Frame(headers, body));
   }
+}
+
+const BLANK_LINE = Buffer.from('\n\n');
+const CRLF_BLANK_LINE = Buffer.from('\n\r\n');
+
+/**
+ * The offset past the blank line that ends the header block whose line at `lineStart` is not
+ * blank; -1 when the chunk ends first. The blank line is an LF or a CRLF after a line's LF.
+ */
+function blockEnd(chunk: Buffer, lineStart: number): number {
+  const lf = chunk.indexOf(BLANK_LINE, lineStart);
+  // A CRLF blank line before the first LF one, looked for only up to it.
+  const crlf = view(chunk, lineStart, lf === -1 ? chunk.length : lf + 2).indexOf(CRLF_BLANK_LINE);
+  if (crlf !== -1) return lineStart + crlf + 3;
+  return lf === -1 ? -1 : lf + 2;
 }
 
 function headerTooLarge(max: number): EslParseError {
