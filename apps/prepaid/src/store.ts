@@ -347,6 +347,8 @@ export class PrepaidStore {
   remaining(account: string): Promise<number> {
     return this.balanceFlights.run(account, async () => {
       const p = await this.position(account);
+      // The call's first charge then starts from this end instead of reading it again.
+      this.sawLedgerEnd(account, p);
       return p.credited - p.used;
     });
   }
@@ -435,10 +437,21 @@ export class PrepaidStore {
   /** Reads an account's position afresh (shared by concurrent callers) into the ledger end cache. */
   private refreshLedgerEnd(account: string): Promise<void> {
     return this.refreshFlights.run(account, async () => {
-      const fresh = await this.position(account);
-      const known = this.ledgerEnds.get(account);
-      this.ledgerEnds.set(account, known && known.seq > fresh.seq ? { ...known, credited: fresh.credited, readAt: fresh.readAt } : fresh);
+      this.sawLedgerEnd(account, await this.position(account));
     });
+  }
+
+  /**
+   * A position read from the database becomes the account's ledger end as last seen here, unless
+   * this process already knows a later end (its own append finished while the read ran); of the
+   * two, the credits read last are kept (credits only grow).
+   */
+  private sawLedgerEnd(account: string, read: Position): void {
+    const known = this.ledgerEnds.get(account);
+    if (known === undefined) return void this.ledgerEnds.set(account, read);
+    const end = known.seq > read.seq ? known : read;
+    const credits = known.readAt > read.readAt ? known : read;
+    this.ledgerEnds.set(account, end === credits ? end : { ...end, credited: credits.credited, readAt: credits.readAt });
   }
 
   private async append(

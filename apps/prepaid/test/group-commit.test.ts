@@ -1,4 +1,4 @@
-// Group commit of the store's creations, and the new call's lookup by its start marker.
+// Group commit of the store's creations, the reads a call's first charge costs, and the lookup of a call's charging.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -12,7 +12,7 @@ async function countedDatabase() {
   // Opening a memory store loads PouchDB's memory adapter.
   await (await PrepaidStore.open({ kind: 'memory', name }, { setup: false })).close();
   const db = new PouchDB(name, { adapter: 'memory' });
-  const counts = { bulk: [] as number[], put: 0, query: 0 };
+  const counts = { bulk: [] as number[], put: 0, query: 0, allDocs: 0 };
   const faults = { bulkRejects: 0, docError: undefined as string | undefined };
   const wrapped: DocDatabase = {
     info: () => db.info(),
@@ -21,7 +21,10 @@ async function countedDatabase() {
       counts.put++;
       return db.put(doc);
     },
-    allDocs: (o?: Record<string, unknown>) => db.allDocs(o),
+    allDocs: (o?: Record<string, unknown>) => {
+      counts.allDocs++;
+      return db.allDocs(o);
+    },
     query: <V>(view: string, o?: Record<string, unknown>) => {
       counts.query++;
       return db.query<V>(view, o);
@@ -41,7 +44,7 @@ async function countedDatabase() {
   };
   const store = PrepaidStore.fromDatabase(wrapped, { opTimeoutMs: 2000 });
   await store.installDesign();
-  return { store, counts, faults };
+  return { store, counts, faults, db: wrapped };
 }
 
 describe('group commit', () => {
@@ -121,6 +124,52 @@ describe('group commit', () => {
     const rest = ['b', 'c', 'dx', 'e'].map((id) => batcher.create('w', { _id: id }));
     assert.deepEqual(await Promise.all([first, ...rest]), [true, true, true, false, true]);
     assert.deepEqual(seen, [['a'], ['b', 'c', 'dx'], ['e']]);
+  });
+});
+
+describe("the reads of a call's first charge", () => {
+  it('a charge after a balance check starts from the ledger end that check read: no read between them', async () => {
+    const { store, counts } = await countedDatabase();
+    await store.createAccount({ account: 'acme', intervalDuration: 1 });
+    await store.addCredit('acme', 3);
+    assert.equal(await store.remaining('acme'), 3);
+    counts.allDocs = 0;
+    counts.query = 0;
+    assert.equal((await store.chargeInterval({ account: 'acme', call: 'c1', interval: 1, intervalDuration: 1 })).outcome, 'charged');
+    assert.equal((await store.chargeInterval({ account: 'acme', call: 'c1', interval: 2, intervalDuration: 1 })).outcome, 'charged');
+    assert.equal(counts.allDocs + counts.query, 0);
+    assert.equal(await store.remaining('acme'), 1);
+  });
+
+  it('another writer appended after the check: the charge takes the next free place, never a second', async () => {
+    const { store, db } = await countedDatabase();
+    await store.createAccount({ account: 'shared', intervalDuration: 1 });
+    await store.addCredit('shared', 2);
+    assert.equal(await store.remaining('shared'), 2);
+    // A second server on the same database charges the account after this one's check.
+    const other = PrepaidStore.fromDatabase(db, { opTimeoutMs: 2000 });
+    assert.equal((await other.chargeInterval({ account: 'shared', call: 'other-call', interval: 1, intervalDuration: 1 })).outcome, 'charged');
+    // The end this store saw is taken: it reads the newer end and charges after it.
+    assert.equal((await store.chargeInterval({ account: 'shared', call: 'c1', interval: 1, intervalDuration: 1 })).outcome, 'charged');
+    // The credit is spent now; the next one is refused, on a fresh read.
+    assert.equal((await store.chargeInterval({ account: 'shared', call: 'c1', interval: 2, intervalDuration: 1 })).outcome, 'refused');
+    assert.equal(await store.remaining('shared'), 0);
+  });
+
+  it('a balance read that ends after this process appended keeps the later end', async () => {
+    const { store } = await countedDatabase();
+    await store.createAccount({ account: 'busy', intervalDuration: 1 });
+    await store.addCredit('busy', 5);
+    // The check and two charges at once: whatever order their reads end in, no place is used twice.
+    const [left, a, b] = await Promise.all([
+      store.remaining('busy'),
+      store.chargeInterval({ account: 'busy', call: 'c1', interval: 1, intervalDuration: 1 }),
+      store.chargeInterval({ account: 'busy', call: 'c2', interval: 1, intervalDuration: 1 }),
+    ]);
+    assert.ok(left >= 3 && left <= 5, String(left));
+    assert.deepEqual([a.outcome, b.outcome], ['charged', 'charged']);
+    assert.equal((await store.chargeInterval({ account: 'busy', call: 'c3', interval: 1, intervalDuration: 1 })).outcome, 'charged');
+    assert.equal(await store.remaining('busy'), 2);
   });
 });
 
