@@ -1,5 +1,7 @@
 /** Where the prepaid data lives, and opening it through PouchDB: a CouchDB URL, LevelDB files, or memory. */
 import { mkdir } from 'node:fs/promises';
+import http from 'node:http';
+import https from 'node:https';
 import path from 'node:path';
 import PouchDB from 'pouchdb';
 import { PrepaidInputError } from './db-errors.js';
@@ -54,8 +56,9 @@ export async function openDatabase(config: StorageConfig, opTimeoutMs: number): 
         throw new PrepaidInputError(`CouchDB URL must name the database, e.g. ${url.origin}/prepaid`);
       }
       // Abort each HTTP request at the operation bound too, so a hung server does not pile up sockets.
+      const agent = keepAliveAgent(url.protocol);
       const boundedFetch = (target: string, init: Record<string, unknown> = {}) =>
-        PouchDB.fetch(target, { ...init, signal: AbortSignal.timeout(opTimeoutMs) });
+        PouchDB.fetch(target, { ...init, agent, signal: AbortSignal.timeout(opTimeoutMs) });
       return new PouchDB(config.url, { fetch: boundedFetch });
     }
     case 'disk': {
@@ -67,4 +70,18 @@ export async function openDatabase(config: StorageConfig, opTimeoutMs: number): 
       return new PouchDB(config.name, { adapter: 'memory' });
     }
   }
+}
+
+let httpAgent: http.Agent | undefined;
+let httpsAgent: https.Agent | undefined;
+
+/**
+ * The connection pool of every CouchDB store in the process. PouchDB's fetch on Node (node-fetch 2)
+ * sends `Connection: close` when given no agent, so every request (each charge among them) would
+ * open and tear down a TCP connection of its own. Idle sockets do not keep the process alive, and
+ * are dropped before the keep-alive timeout a server announces.
+ */
+function keepAliveAgent(protocol: string): http.Agent {
+  if (protocol === 'https:') return (httpsAgent ??= new https.Agent({ keepAlive: true }));
+  return (httpAgent ??= new http.Agent({ keepAlive: true }));
 }

@@ -19,6 +19,7 @@ import {
 } from '../src/store.js';
 import { DESIGN_DOC_ID, DESIGN_VERSION, VIEW_CURRENT } from '../src/design.js';
 import { redactText, redactUrl } from '../src/redact.js';
+import { CouchCompatibleServer, Faults } from './harness.js';
 
 const memory = () => PrepaidStore.open({ kind: 'memory', name: `store-test-${randomUUID()}` }, { opTimeoutMs: 2000 });
 
@@ -284,6 +285,31 @@ describe('PrepaidStore failures are typed, bounded and redacted', () => {
     assert.equal(redactUrl('http://h:5984/db'), 'http://h:5984/db');
     assert.equal(redactText('a http://x@h b https://y:z@k c'), 'a http://x:***@h b https://y:***@k c');
     assert.equal(toDbError({ status: 404, name: 'not_found', message: 'missing' }, 'get').code, 'PREPAID_DB_ERROR');
+  });
+});
+
+describe('PrepaidStore over HTTP', () => {
+  it('requests share kept-alive connections instead of opening one each', async () => {
+    const couch = new CouchCompatibleServer(new Faults());
+    let connections = 0;
+    couch.server.on('connection', () => connections++);
+    const port = await couch.listen();
+    const store = await PrepaidStore.open({ kind: 'couch', url: `http://127.0.0.1:${port}/keepalive-${randomUUID().slice(0, 8)}` }, { opTimeoutMs: 5000 });
+    try {
+      await store.createAccount({ account: 'kim', intervalDuration: 6 });
+      await store.addCredit('kim', 30);
+      const before = connections;
+      for (let i = 1; i <= 20; i++) {
+        await store.ping();
+        assert.equal((await store.chargeInterval({ account: 'kim', call: 'call-kim', interval: i, intervalDuration: 6 })).outcome, 'charged');
+      }
+      assert.equal(await store.remaining('kim'), 10);
+      // 40 requests and more, one after the other: one connection serves them all.
+      assert.ok(connections - before <= 1, `${connections - before} new connections`);
+    } finally {
+      await store.close();
+      await couch.stop();
+    }
   });
 });
 
