@@ -89,5 +89,38 @@ export function createLogger(options: LoggerOptions = {}, bound: LogFields = {})
   };
 }
 
+/** The flush of every batched writer holding lines, so that lines logged just before an exit still leave. */
+const unflushed = new Set<() => void>();
+let flushOnExit = false;
+
+/**
+ * A writer that gathers the lines logged in one turn of the event loop into one write: a server
+ * charging a thousand calls logs thousands of lines a second, and each write to a pipe is a system
+ * call (process.stderr writes to pipes and files synchronously). The lines leave at the end of the
+ * turn, in order, or at once if the process exits first.
+ */
+export function batchedWriter(write: (text: string) => void): (line: string) => void {
+  let pending = '';
+  const flush = (): void => {
+    unflushed.delete(flush);
+    const text = pending;
+    pending = '';
+    if (text !== '') write(text);
+  };
+  return (line) => {
+    if (pending === '') {
+      if (!flushOnExit) {
+        flushOnExit = true;
+        process.on('exit', () => {
+          for (const f of [...unflushed]) f();
+        });
+      }
+      unflushed.add(flush);
+      setImmediate(flush);
+    }
+    pending += line;
+  };
+}
+
 /** A logger that drops everything (tests that do not look at logs). */
 export const silentLogger: Logger = createLogger({ level: 'error', write: () => {} });

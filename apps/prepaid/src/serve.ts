@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { AdminService, isLoopback } from './admin.js';
 import { EXIT, parseHostPort, positiveInteger, storageFrom, UsageError, type CliIo } from './cli-options.js';
 import { controlSocketPath } from './control-client.js';
-import { createLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './log.js';
+import { batchedWriter, createLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './log.js';
 import { PrepaidMetrics } from './metrics.js';
 import { storeOperations } from './operations.js';
 import { PrepaidServer, type PrepaidServerOptions } from './prepaid-server.js';
@@ -57,7 +57,8 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     );
   }
   const storage = storageFrom(values, io.env);
-  const logger = createLogger({ level, format, write: (line) => io.stderr(line + '\n') });
+  const writeLines = batchedWriter(io.stderr);
+  const logger = createLogger({ level, format, write: (line) => writeLines(line + '\n') });
   const metrics = new PrepaidMetrics();
 
   const store = await PrepaidStore.open(storage, { observe: metrics.observeDb, ...(opTimeoutMs === undefined ? {} : { opTimeoutMs }) });

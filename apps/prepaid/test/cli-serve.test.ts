@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -8,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Simulator } from 'freeswitch-esl/testing';
 import { EXIT } from '../src/cli.js';
 import { controlSocketPath } from '../src/control-client.js';
-import { createLogger, formatRecordJson } from '../src/log.js';
+import { batchedWriter, createLogger, formatRecordJson } from '../src/log.js';
 import { PrepaidStore } from '../src/store.js';
 import { cli, startServe, tempDir, waitFor } from './serve-support.js';
 
@@ -161,6 +162,34 @@ describe('prepaid CLI rough edges', () => {
       await sim.stop();
       await remove();
     }
+  });
+});
+
+describe("serve's log writer", () => {
+  it('the lines of one turn of the event loop leave in one write, in order', async () => {
+    const writes: string[] = [];
+    const write = batchedWriter((text) => writes.push(text));
+    write('a\n');
+    write('b\n');
+    assert.deepEqual(writes, [], 'not before the end of the turn');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(writes, ['a\nb\n']);
+    write('c\n');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(writes, ['a\nb\n', 'c\n']);
+  });
+
+  it('lines logged just before the process exits are written', async () => {
+    const module = new URL('../src/log.js', import.meta.url).href;
+    const script = `import { batchedWriter } from ${JSON.stringify(module)};
+      const write = batchedWriter((text) => process.stderr.write(text));
+      write('first\\n'); write('last\\n'); process.exit(3);`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (c: Buffer) => (err += c.toString('utf8')));
+    const [code] = (await once(child, 'exit')) as [number];
+    assert.equal(code, 3);
+    assert.equal(err, 'first\nlast\n');
   });
 });
 
