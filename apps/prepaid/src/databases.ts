@@ -76,12 +76,21 @@ let httpAgent: http.Agent | undefined;
 let httpsAgent: https.Agent | undefined;
 
 /**
+ * How long a connection may sit idle in the pool. A server closes idle connections on its own
+ * clock (Node's http servers after 5 s, proxies often sooner), and a request sent on one it is
+ * closing fails with a reset: a read failed so ends its call. Dropping them first leaves that
+ * race to servers that close within 2 s; under load connections never idle that long.
+ */
+const IDLE_CONNECTION_MS = 2000;
+
+/**
  * The connection pool of every CouchDB store in the process. PouchDB's fetch on Node (node-fetch 2)
  * sends `Connection: close` when given no agent, so every request (each charge among them) would
- * open and tear down a TCP connection of its own. Idle sockets do not keep the process alive, and
- * are dropped before the keep-alive timeout a server announces.
+ * open and tear down a TCP connection of its own. Idle sockets do not keep the process alive.
  */
 function keepAliveAgent(protocol: string): http.Agent {
-  if (protocol === 'https:') return (httpsAgent ??= new https.Agent({ keepAlive: true }));
-  return (httpAgent ??= new http.Agent({ keepAlive: true }));
+  // `timeout` is the idle bound of a pooled socket; on a request in progress it only notifies.
+  const options = { keepAlive: true, timeout: IDLE_CONNECTION_MS };
+  if (protocol === 'https:') return (httpsAgent ??= new https.Agent(options));
+  return (httpAgent ??= new http.Agent(options));
 }

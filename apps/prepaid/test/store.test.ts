@@ -306,6 +306,11 @@ describe('PrepaidStore over HTTP', () => {
       assert.equal(await store.remaining('kim'), 10);
       // 40 requests and more, one after the other: one connection serves them all.
       assert.ok(connections - before <= 1, `${connections - before} new connections`);
+      // Idle, the pool drops its connections before Node's http server would (5 s): no request is
+      // sent on a connection the server is closing.
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      const open = await new Promise<number>((resolve, reject) => couch.server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
+      assert.equal(open, 0);
     } finally {
       await store.close();
       await couch.stop();
