@@ -47,7 +47,12 @@ export interface StoreOptions {
   setup?: boolean;
   /** Told how long each database operation took (the admin API's latency histogram). */
   observe?: (operation: string, seconds: number, ok: boolean) => void;
+  /** How many accounts' ledger ends are kept to save reads (default MAX_LEDGER_ENDS). */
+  maxLedgerEnds?: number;
 }
+
+/** Enough for every account with a call live on a busy server. */
+export const MAX_LEDGER_ENDS = 50_000;
 
 /** An account's balance as the hot path reads it: credits and the newest ledger entry. */
 interface Position {
@@ -93,26 +98,30 @@ export class PrepaidStore {
   private readonly config: StorageConfig | undefined;
   private closed = false;
   private readonly balanceFlights = new KeyedSingleFlight<number>();
-  /** Per account: the end of its ledger as this process last wrote or saw it. */
+  /**
+   * Per account: the end of its ledger as this process last wrote or saw it, the accounts used
+   * last at the end (see keepLedgerEnd). Only saves reads: an account not in it is read afresh.
+   */
   private readonly ledgerEnds = new Map<string, Position>();
   private readonly appendQueues = new Map<string, Promise<void>>();
   private readonly refreshFlights = new KeyedSingleFlight<void>();
 
   private readonly observe: StoreOptions['observe'];
+  private readonly maxLedgerEnds: number;
 
-  private constructor(db: DocDatabase, description: string, config: StorageConfig | undefined, opTimeoutMs: number, observe?: StoreOptions['observe']) {
+  private constructor(db: DocDatabase, description: string, config: StorageConfig | undefined, options: StoreOptions) {
     this.db = db;
     this.description = description;
     this.config = config;
-    this.opTimeoutMs = opTimeoutMs;
-    this.observe = observe;
+    this.opTimeoutMs = options.opTimeoutMs ?? 5000;
+    this.observe = options.observe;
+    this.maxLedgerEnds = options.maxLedgerEnds ?? MAX_LEDGER_ENDS;
   }
 
   /** Open the configured database, creating it and installing the design document. */
   static async open(config: StorageConfig, options: StoreOptions = {}): Promise<PrepaidStore> {
-    const opTimeoutMs = options.opTimeoutMs ?? 5000;
-    const db = await openDatabase(config, opTimeoutMs);
-    const store = new PrepaidStore(db, describeConfig(config), config, opTimeoutMs, options.observe);
+    const db = await openDatabase(config, options.opTimeoutMs ?? 5000);
+    const store = new PrepaidStore(db, describeConfig(config), config, options);
     if (options.setup ?? true) {
       try {
         await store.installDesign();
@@ -126,7 +135,7 @@ export class PrepaidStore {
 
   /** Wrap an already-open database (tests use this to inject faults). */
   static fromDatabase(db: DocDatabase, options: StoreOptions & { description?: string } = {}): PrepaidStore {
-    return new PrepaidStore(db, options.description ?? 'custom database', undefined, options.opTimeoutMs ?? 5000, options.observe);
+    return new PrepaidStore(db, options.description ?? 'custom database', undefined, options);
   }
 
   /**
@@ -448,10 +457,10 @@ export class PrepaidStore {
    */
   private sawLedgerEnd(account: string, read: Position): void {
     const known = this.ledgerEnds.get(account);
-    if (known === undefined) return void this.ledgerEnds.set(account, read);
+    if (known === undefined) return this.keepLedgerEnd(account, read);
     const end = known.seq > read.seq ? known : read;
     const credits = known.readAt > read.readAt ? known : read;
-    this.ledgerEnds.set(account, end === credits ? end : { ...end, credited: credits.credited, readAt: credits.readAt });
+    this.keepLedgerEnd(account, end === credits ? end : { ...end, credited: credits.credited, readAt: credits.readAt });
   }
 
   private async append(
@@ -466,7 +475,7 @@ export class PrepaidStore {
     let p = this.ledgerEnds.get(account) ?? (await this.position(account));
     for (let race = 0; race < MAX_LEDGER_RACES; race++) {
       if (!allowed(p)) {
-        this.ledgerEnds.set(account, p);
+        this.keepLedgerEnd(account, p);
         if (p.readAt < asked) return STALE_REFUSAL;
         return { outcome: 'refused', remaining: p.credited - p.used };
       }
@@ -485,13 +494,24 @@ export class PrepaidStore {
       }
       const reached: Position = { ...p, seq: there.seq, used: there.used };
       if (created || ours(there, doc)) {
-        this.ledgerEnds.set(account, reached);
+        this.keepLedgerEnd(account, reached);
         return { outcome: created ? 'charged' : 'duplicate', remaining: reached.credited - reached.used };
       }
       // Another writer took this place first: go on after its entry.
       p = reached;
     }
     throw new PrepaidDbError('PREPAID_DB_ERROR', `${what}: lost ${MAX_LEDGER_RACES} races for the next ledger entry of ${account}`);
+  }
+
+  /**
+   * Keeps an account's ledger end, as the one used last. A server sees every account that ever
+   * calls through it: past MAX_LEDGER_ENDS the ends used longest ago are dropped, so memory stays
+   * bounded however many accounts there are (each call live on an account keeps it in use).
+   */
+  private keepLedgerEnd(account: string, end: Position): void {
+    this.ledgerEnds.delete(account);
+    this.ledgerEnds.set(account, end);
+    if (this.ledgerEnds.size > this.maxLedgerEnds) this.ledgerEnds.delete(this.ledgerEnds.keys().next().value!);
   }
 
   /** Runs `fn` after every earlier `fn` of the same account has settled. */

@@ -7,7 +7,7 @@ import { CreateBatcher } from '../src/group-commit.js';
 import { PrepaidDbError, PrepaidInputError, PrepaidStore, type DocDatabase } from '../src/store.js';
 
 /** A real in-memory PouchDB behind a DocDatabase that counts requests and can break bulkDocs. */
-async function countedDatabase() {
+async function countedDatabase(options: { maxLedgerEnds?: number } = {}) {
   const name = `group-commit-${randomUUID()}`;
   // Opening a memory store loads PouchDB's memory adapter.
   await (await PrepaidStore.open({ kind: 'memory', name }, { setup: false })).close();
@@ -42,7 +42,7 @@ async function countedDatabase() {
     close: () => db.close(),
     destroy: () => db.destroy(),
   };
-  const store = PrepaidStore.fromDatabase(wrapped, { opTimeoutMs: 2000 });
+  const store = PrepaidStore.fromDatabase(wrapped, { opTimeoutMs: 2000, ...options });
   await store.installDesign();
   return { store, counts, faults, db: wrapped };
 }
@@ -139,6 +139,28 @@ describe("the reads of a call's first charge", () => {
     assert.equal((await store.chargeInterval({ account: 'acme', call: 'c1', interval: 2, intervalDuration: 1 })).outcome, 'charged');
     assert.equal(counts.allDocs + counts.query, 0);
     assert.equal(await store.remaining('acme'), 1);
+  });
+
+  it('the ledger ends kept are bounded: past the bound, the account used longest ago is read again', async () => {
+    const { store, counts } = await countedDatabase({ maxLedgerEnds: 2 });
+    for (const account of ['a', 'b', 'c']) {
+      await store.createAccount({ account, intervalDuration: 1 });
+      await store.addCredit(account, 5);
+    }
+    const charge = (account: string, interval: number) =>
+      store.chargeInterval({ account, call: `call-${account}`, interval, intervalDuration: 1 });
+    await charge('a', 1);
+    await charge('b', 1);
+    counts.allDocs = 0;
+    await charge('a', 2); // a and b kept: no read
+    assert.equal(counts.allDocs, 0);
+    await charge('c', 1); // c is new: read; b, used longest ago, is dropped
+    assert.equal(counts.allDocs, 2);
+    await charge('a', 3);
+    assert.equal(counts.allDocs, 2, 'a was kept');
+    await charge('b', 2);
+    assert.equal(counts.allDocs, 4, 'b was read again');
+    for (const [account, left] of [['a', 2], ['b', 3], ['c', 4]] as const) assert.equal(await store.remaining(account), left);
   });
 
   it('another writer appended after the check: the charge takes the next free place, never a second', async () => {
