@@ -38,7 +38,8 @@ export function defineConcurrencyTest(mode: StorageMode): void {
       }
       const outcomes = new Map<string, number>();
       for (const r of reports) outcomes.set(r.outcome!, (outcomes.get(r.outcome!) ?? 0) + 1);
-      assert.ok((outcomes.get('cut-off') ?? 0) > 0, `outcomes: ${JSON.stringify([...outcomes])}`);
+      const details = [...new Set(reports.map((r) => `${r.outcome}: ${r.detail}`))].slice(0, 5);
+      assert.ok((outcomes.get('cut-off') ?? 0) > 0, `outcomes: ${JSON.stringify([...outcomes])}; ${details.join(' | ')}`);
       assert.equal(h.server.activeCalls, 0);
       t.diagnostic(`${mode}: ${total} intervals charged for a credit of ${CREDIT}; final balance ${remaining}`);
     });
