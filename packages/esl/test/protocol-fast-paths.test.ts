@@ -81,7 +81,8 @@ type ReadBlock = (chunk: Buffer, pos: number) => number;
 
 /**
  * White-box: the results of Parser's fast path (`readBlock`) while `data` is pushed whole, one per
- * header block it was offered; -1 means the block was left to the general scanner.
+ * header block it was offered: the offset past the block, or the chunk's length when the block
+ * was left to the general scanner.
  */
 function fastPathResults(data: Buffer): number[] {
   const proto = Parser.prototype as unknown as { readBlock: ReadBlock };
@@ -279,8 +280,8 @@ describe('Parser fast path: every frame shape FreeSWITCH sends', () => {
 
   it('white-box: blocks that lie whole in the chunk are read by the fast path, to their blank line', () => {
     // This is what makes "whole" versus "byte by byte" a comparison of two paths in this file.
-    // Which blocks fall back (a no-name line, a block cut by the chunk end) is left open: only
-    // that a whole, well-formed block ends exactly past its blank line.
+    // Which blocks fall back (a block cut by the chunk end) is left open: only that a whole,
+    // well-formed block ends exactly past its blank line.
     const blocks = [
       'Content-Type: auth/request\n\n',
       'Content-Type: command/reply\nReply-Text: +OK\n\n',

@@ -192,11 +192,8 @@ export class Parser {
         // Skip stray line breaks between frames (never sent by FreeSWITCH, harmless to accept).
         while (pos < len && (chunk[pos] === LF || chunk[pos] === CR)) pos++;
         if (pos === len) return;
-        const end = this.readBlock(chunk, pos);
-        if (end !== -1) {
-          pos = end;
-          continue;
-        }
+        pos = this.readBlock(chunk, pos);
+        continue;
       }
       pos = this.scanHeaderLines(chunk, pos);
     }
@@ -205,10 +202,10 @@ export class Parser {
   /**
    * Fast path for a header block that starts at `pos`: one pass over its bytes, in which the
    * usual outer names and content types are matched in the bytes instead of decoded and
-   * Content-Length is read as a number. Returns the offset past the blank line. A block cut off
-   * by the end of the chunk is handed to the general scanner with the line state reached, so no
-   * byte is searched twice; only a malformed line (no name) sends the block back to the general
-   * scanner from its start (-1), which then reports it.
+   * Content-Length is read as a number. Returns the offset past the blank line, or the chunk's
+   * length when the chunk ends first: the block is then handed to the general scanner with the
+   * line state reached, so no byte is searched twice. From a header outside the usual few, the
+   * rest of the block is read by readOtherHeaders, which also reports a malformed line.
    */
   private readBlock(chunk: Buffer, pos: number): number {
     const len = chunk.length;
@@ -236,16 +233,14 @@ export class Parser {
           break;
         }
       }
-      let name = known(NAMES_BY_FIRST_BYTE, chunk, i, len, COLON);
-      let value: string | undefined;
-      let v: number;
-      let eol = -1;
+      const name = known(NAMES_BY_FIRST_BYTE, chunk, i, len, COLON);
       if (name === undefined) {
         headers ??= contentPairs(type, lengthBare ? contentLength : -1, lengthFirst);
         return this.readOtherHeaders(chunk, pos, i, headers, seenLength ? contentLength : -1);
-      } else {
-        v = i + name.length + 1;
       }
+      let value: string | undefined;
+      let v = i + name.length + 1;
+      let eol = -1;
       while (v < len && chunk[v] === SPACE) v++;
       let bare = false;
       if (name === 'Content-Type') {
