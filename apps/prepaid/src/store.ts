@@ -505,8 +505,9 @@ export class PrepaidStore {
 
   /**
    * Keeps an account's ledger end, as the one used last. A server sees every account that ever
-   * calls through it: past MAX_LEDGER_ENDS the ends used longest ago are dropped, so memory stays
-   * bounded however many accounts there are (each call live on an account keeps it in use).
+   * calls through it: past maxLedgerEnds (MAX_LEDGER_ENDS unless set) the ends used longest ago
+   * are dropped, so memory stays bounded however many accounts there are (each call live on an
+   * account keeps it in use).
    */
   private keepLedgerEnd(account: string, end: Position): void {
     this.ledgerEnds.delete(account);
