@@ -141,8 +141,7 @@ async function startServe(storage: StorageConfig): Promise<{ child: ChildProcess
     if (msg.startsWith('charged interval') && typeof record.late_ms === 'number') {
       log.lateness.push(record.late_ms);
       log.loggedAt.push(Date.parse(record.time ?? ''));
-    }
-    else if (msg.startsWith('call ended')) log.ended++;
+    } else if (msg.startsWith('call ended')) log.ended++;
     if (record.level === 'warn' || record.level === 'error') {
       // Counted by kind (the message without its numbers), not printed: a run at its knee logs thousands.
       const kind = `${record.level}: ${msg.replace(/\d+/g, 'N').slice(0, 160)}`;
@@ -337,6 +336,7 @@ async function runOnce(mode: 'embedded' | 'http', calls: number): Promise<RunRes
     // The ramp: until the last call placed has been answered; after it every call is live.
     const rampEnd = started + (calls / RATE) * 1000 + ANSWER_AFTER_MS;
     const { lateness: late, loggedAt } = serve.log;
+    // (A line without a readable time counts as the ramp's.)
     const latenessRamp = late.filter((_, i) => !(loggedAt[i]! >= rampEnd)).sort((a, b) => a - b);
     const latenessLive = late.filter((_, i) => loggedAt[i]! >= rampEnd).sort((a, b) => a - b);
     const lateness = [...late].sort((a, b) => a - b);
