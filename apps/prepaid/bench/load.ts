@@ -15,6 +15,10 @@
  *
  *   npm run bench:load -w prepaid                              # 1,000 calls, embedded then HTTP, 3 runs each
  *   npm run bench:load -w prepaid -- --calls 100,200,500,1000,1500 --db embedded --runs 1   # find the knee
+ *   npm run bench:load -w prepaid -- --db http --couch http://admin:pw@127.0.0.1:5984 --couch-pid PID
+ *
+ * With `--couch`, HTTP mode uses that CouchDB server instead of starting its own: each run in a
+ * database of its own, deleted afterwards; `--couch-pid` (its process) gives its CPU share.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -26,6 +30,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import PouchDB from 'pouchdb';
 import type { StorageConfig } from '../src/databases.js';
+import { redactUrl } from '../src/redact.js';
 import { PrepaidStore } from '../src/store.js';
 import type { SwitchCallRecord, SwitchMessage, SwitchReport } from './load-switch.js';
 
@@ -38,8 +43,12 @@ const { values } = parseArgs({
     'interval-s': { type: 'string', default: '1' },
     'steady-s': { type: 'string', default: '10' },
     'answer-after-ms': { type: 'string', default: '200' },
+    couch: { type: 'string' },
+    'couch-pid': { type: 'string' },
   },
 });
+const COUCH_SERVER = values.couch?.replace(/\/+$/, '');
+const COUCH_PID = values['couch-pid'] === undefined ? undefined : Number(values['couch-pid']);
 const CALL_COUNTS = values.calls.split(',').map(Number);
 type Mode = 'embedded' | 'http';
 const MODES: Mode[] = values.db === 'both' ? ['embedded', 'http'] : [values.db as Mode];
@@ -268,9 +277,15 @@ async function runOnce(mode: 'embedded' | 'http', calls: number): Promise<RunRes
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'prepaid-load-'));
   const children: ChildProcess[] = [];
   let couchPid: number | undefined;
+  let dropDatabase: (() => Promise<void>) | undefined;
   try {
     let storage: StorageConfig;
-    if (mode === 'http') {
+    if (mode === 'http' && COUCH_SERVER !== undefined) {
+      const url = `${COUCH_SERVER}/prepaid-load-${path.basename(tmp).toLowerCase().replace(/[^a-z0-9]/g, '')}`;
+      storage = { kind: 'couch', url };
+      couchPid = COUCH_PID;
+      dropDatabase = () => databaseOf(storage).destroy().then(() => {});
+    } else if (mode === 'http') {
       const couch = await startCouch(path.join(tmp, 'couch'));
       children.push(couch.child);
       couchPid = couch.child.pid;
@@ -359,6 +374,7 @@ async function runOnce(mode: 'embedded' | 'http', calls: number): Promise<RunRes
     };
   } finally {
     for (const child of children.reverse()) await stopProcess(child).catch(() => {});
+    await dropDatabase?.().catch((err: unknown) => process.stderr.write(`could not delete the run's database: ${String(err)}\n`));
     await rm(tmp, { recursive: true, force: true });
   }
 }
@@ -373,7 +389,9 @@ async function main(): Promise<void> {
   const cpus = os.cpus();
   process.stdout.write(
     `prepaid load: ${RATE} calls/s placed, ${INTERVAL_S} s intervals, all calls live together for ${STEADY_S} s; ` +
-      `Node.js ${process.version}, ${cpus.length} × ${cpus[0]?.model ?? 'cpu'}, load average ${os.loadavg()[0]!.toFixed(1)}\n\n`,
+      `Node.js ${process.version}, ${cpus.length} × ${cpus[0]?.model ?? 'cpu'}, load average ${os.loadavg()[0]!.toFixed(1)}\n` +
+      (MODES.includes('http') ? `HTTP: ${COUCH_SERVER === undefined ? 'express-pouchdb over LevelDB, in a process of its own' : redactUrl(COUCH_SERVER)}\n` : '') +
+      '\n',
   );
   const rows: string[][] = [
     ['database', 'calls', 'peak live', 'intervals', 'missed', 'doubled', 'over', 'cut off', 'late p50', 'late p99', 'late max', 'p99 ramp', 'p99 all live', `p99 ≤ ${LATENESS_GOAL_MS} ms`, 'CPU/interval', 'serve CPU', 'switch CPU', 'db CPU', 'writes/s', 'RSS/call'],
