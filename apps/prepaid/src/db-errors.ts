@@ -16,6 +16,11 @@ export class PrepaidDbError extends Error {
   }
 }
 
+/** The database did not answer (down, unreachable, timed out), as opposed to answering with an error. */
+export function isUnreachable(err: unknown): boolean {
+  return err instanceof PrepaidDbError && (err.code === 'PREPAID_DB_UNAVAILABLE' || err.code === 'PREPAID_DB_TIMEOUT');
+}
+
 /** A request the data refuses (bad name, unknown account, account exists): not a database fault. */
 export class PrepaidInputError extends Error {
   constructor(message: string) {

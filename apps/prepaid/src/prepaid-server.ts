@@ -5,7 +5,8 @@
  *  1. reads the channel data: Unique-ID, variable_ccnq_account, variable_target;
  *  2. on the disconnect notice: `exit` if it says linger, ends the socket if it says disconnect
  *     (the call session does this itself);
- *  3. checks that the database is reachable, else kills the call (`bgapi uuid_kill <uuid>`);
+ *  3. checks that the database is reachable (an answer from it within the last second counts), else
+ *     kills the call (`bgapi uuid_kill <uuid>`);
  *  4. loads the account document; a missing account or any error hangs up;
  *  5. reads the account's interval_duration;
  *  6. `linger`, `filter Unique-ID <uuid>`, `event json ALL`;
@@ -38,6 +39,7 @@ import {
   type ServerOptions,
 } from 'freeswitch-esl';
 import { ChargingSession, DEFAULT_CHARGE_SPREAD_MS, DEFAULT_RESCHEDULE_LEAD_MS, HANGUP_CAUSE, type ChargeInfo, type Clock, type HangupReason, type SwitchDeadline } from './charging.js';
+import { isUnreachable } from './db-errors.js';
 import { createLogger, type Logger } from './log.js';
 import { describeError } from './redact.js';
 import type { PrepaidStore } from './store.js';
@@ -138,10 +140,22 @@ export interface PrepaidServerOptions {
   hangupGraceMs?: number;
   /** ms `close()` lets live calls go on being charged before hanging them up (default 30 000). */
   closeDeadline?: number;
+  /**
+   * Step 3 takes an answer the database gave within this many ms as proof it is reachable,
+   * instead of pinging it (default REACHABLE_WITHIN_MS; 0 pings for every call).
+   */
+  reachableWithinMs?: number;
   /** Passed to the outbound server. */
   allow?: ServerOptions['allow'];
   maxCalls?: number;
 }
+
+/**
+ * A call's reachability check (step 3) rests on an answer the database gave this recently. Then
+ * the account read (step 4) is the first request; if it fails for want of the database, a ping
+ * decides, as step 3 would have: unreachable, the call is killed; reachable, it is hung up.
+ */
+export const REACHABLE_WITHIN_MS = 1000;
 
 /** One interval charged: how late its charge was against when it was due (ms). */
 export interface ChargeNotice {
@@ -165,6 +179,7 @@ export class PrepaidServer extends EventEmitter {
   readonly serverName: string;
   readonly hangupGraceMs: number;
   readonly hangupEscalationMs: number;
+  readonly reachableWithinMs: number;
   private readonly clock: Clock | undefined;
   private readonly esl: Server;
   private readonly freeswitch: FreeswitchApiAddress | undefined;
@@ -184,6 +199,7 @@ export class PrepaidServer extends EventEmitter {
     this.hangupGraceMs = options.hangupGraceMs ?? 10_000;
     this.hangupEscalationMs = options.hangupEscalationMs ?? 2000;
     this.closeDeadline = options.closeDeadline ?? 30_000;
+    this.reachableWithinMs = options.reachableWithinMs ?? REACHABLE_WITHIN_MS;
     this.clock = options.clock;
     this.freeswitch = options.freeswitch;
     const eslOptions: ServerOptions = {
@@ -465,11 +481,17 @@ class PrepaidCall implements LiveCall {
    * One database step of the flow: its value, or STOP when the call is over — the channel went
    * away meanwhile (abandoned), or the step failed (logged, hung up: fail closed).
    */
-  private async dbStep<T>(what: string, work: () => Promise<T>): Promise<T | typeof STOP> {
+  private async dbStep<T>(
+    what: string,
+    work: () => Promise<T>,
+    /** Told of the failure first; true when it dealt with the call itself. */
+    handled?: (err: unknown) => Promise<boolean>,
+  ): Promise<T | typeof STOP> {
     let value: T;
     try {
       value = await work();
     } catch (err) {
+      if (handled !== undefined && (await handled(err))) return STOP;
       this.log.error(`${what} failed: ${describeError(err)}`);
       await this.hangup('database-error', `${what} failed: ${describeError(err)}`, 'database-error');
       return STOP;
@@ -481,6 +503,13 @@ class PrepaidCall implements LiveCall {
     return value;
   }
 
+  /** Step 3's verdict: the database is unreachable, the call is killed outright. */
+  private async databaseDown(err: unknown): Promise<void> {
+    this.log.error(`database unreachable, killing the call: ${describeError(err)}`);
+    this.decide('database-down', `database unreachable: ${describeError(err)}`);
+    await this.killThroughSocket(this.call.uuid);
+  }
+
   private async steps(account: string, target: string): Promise<void> {
     const { call, log, server } = this;
     const uuid = call.uuid;
@@ -488,18 +517,25 @@ class PrepaidCall implements LiveCall {
     this.update({ phase: 'checking' });
 
     // Step 3: is the database reachable? If not, the call is killed outright.
+    let reachable: 'recent' | 'pinged';
     try {
-      await store.ping();
+      reachable = await store.checkReachable(server.reachableWithinMs);
     } catch (err) {
-      log.error(`database unreachable, killing the call: ${describeError(err)}`);
-      this.decide('database-down', `database unreachable: ${describeError(err)}`);
-      await this.killThroughSocket(uuid);
-      return;
+      return this.databaseDown(err);
     }
     if (this.gone) return this.abandonedBeforeAnswer();
 
-    // Step 4: the account.
-    const accountDoc = await this.dbStep('loading the account', () => store.getAccount(account));
+    // Step 4: the account. Without a ping at step 3, a failure for want of the database is put to one.
+    const accountDoc = await this.dbStep('loading the account', () => store.getAccount(account), async (err) => {
+      if (reachable === 'pinged' || !isUnreachable(err)) return false;
+      try {
+        await store.ping();
+        return false;
+      } catch (pingErr) {
+        await this.databaseDown(pingErr);
+        return true;
+      }
+    });
     if (accountDoc === STOP) return;
     if (!accountDoc) {
       log.warn(`unknown account ${JSON.stringify(account)}, hanging up`);

@@ -97,6 +97,8 @@ export class PrepaidStore {
   private readonly creates = new CreateBatcher((batch) => this.writeBatch(batch));
   private readonly config: StorageConfig | undefined;
   private closed = false;
+  /** When an operation last got the database's answer (performance.now()). */
+  private answeredAt = -Infinity;
   private readonly balanceFlights = new KeyedSingleFlight<number>();
   /**
    * Per account: the end of its ledger as this process last wrote or saw it, the accounts used
@@ -158,6 +160,7 @@ export class PrepaidStore {
     try {
       const result = await Promise.race([work, timeout]);
       ok = true;
+      this.answeredAt = performance.now();
       return result;
     } catch (err) {
       throw toDbError(err, what);
@@ -218,9 +221,21 @@ export class PrepaidStore {
     });
   }
 
-  /** Step 3 of the call flow: is the database there and answering? */
+  /** Is the database there and answering? One request, whatever came before. */
   async ping(): Promise<void> {
     await this.run('ping', (db) => db.info());
+  }
+
+  /**
+   * Step 3 of the call flow: is the database there and answering? An operation it answered
+   * within the last `withinMs` says so (`recent`, no request); otherwise a ping asks (`pinged`).
+   * Rejects as ping() does. A server with calls going is never long without an answer, and the
+   * ping is not free: CouchDB's GET /db is among its costlier requests under load.
+   */
+  async checkReachable(withinMs: number): Promise<'recent' | 'pinged'> {
+    if (!this.closed && performance.now() - this.answeredAt < withinMs) return 'recent';
+    await this.ping();
+    return 'pinged';
   }
 
   /** Install the design document, or upgrade an older one. Safe to race with other servers. */
@@ -596,6 +611,7 @@ export class PrepaidStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.answeredAt = -Infinity;
     await this.db.close().catch(() => {});
   }
 

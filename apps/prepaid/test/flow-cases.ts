@@ -273,6 +273,45 @@ export function defineFlowTests(mode: StorageMode): void {
       assert.equal((await again.end).outcome, 'completed', 'back to normal once the database is');
     });
 
+    describe('step 3 resting on an answer the database just gave (the default)', () => {
+      const recent = { server: { reachableWithinMs: 60_000 } };
+
+      it('a call arriving just after an answer sends no ping', async (t) => {
+        const h = await start(t, recent);
+        await h.store.remaining('acme');
+        h.faults.seen.length = 0;
+        const { end } = await h.placeCall({ account: 'acme', target: TALK(150) });
+        assert.equal((await end).outcome, 'completed');
+        assert.ok(!h.faults.seen.includes('ping'), `operations: ${h.faults.seen.join(' ')}`);
+        assert.ok(h.faults.seen.includes('account'));
+      });
+
+      it('the database gone since: the account read fails, a ping confirms it, the call is killed', async (t) => {
+        const h = await start(t, recent);
+        await h.store.remaining('acme');
+        await h.dbDown();
+        const { uuid, end } = await h.placeCall({ account: 'acme', target: TALK(1000) });
+        assert.equal((await end).outcome, 'database-down');
+        const cmds = h.commandsFor(uuid)[0]!;
+        assert.ok(cmds.includes(`bgapi uuid_kill ${uuid}`), cmds.join(' | '));
+        assert.ok(!cmds.includes('linger'));
+        await h.dbUp();
+        const again = await h.placeCall({ account: 'acme', target: TALK(150) });
+        assert.equal((await again.end).outcome, 'completed');
+      });
+
+      it('the account read failing while the database answers a ping: hung up, as after a ping', async (t) => {
+        const h = await start(t, recent);
+        await h.store.remaining('acme');
+        h.faults.seen.length = 0;
+        h.faults.fail('account');
+        const { uuid, end } = await h.placeCall({ account: 'acme', target: TALK(1000) });
+        assert.equal((await end).outcome, 'database-error');
+        assert.deepEqual(h.commandsFor(uuid)[0]!.slice(0, 2), ['connect', 'sendmsg hangup NORMAL_TEMPORARY_FAILURE']);
+        assert.deepEqual(h.faults.seen.slice(0, 2), ['account', 'ping']);
+      });
+    });
+
     it('failing while the account loads (step 4)', async (t) => {
       const h = await start(t);
       h.faults.fail('account');

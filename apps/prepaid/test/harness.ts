@@ -441,6 +441,8 @@ export class Harness {
       ringCheckMs: this.options.ringCheckMs ?? 10_000,
       hangupGraceMs: 2000,
       hangupEscalationMs: 300,
+      // Step 3 pings for every call unless a test asks for the default window.
+      reachableWithinMs: 0,
       ...this.options.server,
     });
     server.on('update', (r: CallReport) => {

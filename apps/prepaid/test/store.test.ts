@@ -327,6 +327,22 @@ describe('PrepaidStore on disk', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  it('checkReachable: an answer within the window needs no ping; a closed store is unreachable whatever came before', async () => {
+    const store = await PrepaidStore.open({ kind: 'disk', dataDir: path.join(dir, 'reachable') });
+    try {
+      await store.getAccount('nobody');
+      assert.equal(await store.checkReachable(60_000), 'recent');
+      assert.equal(await store.checkReachable(0), 'pinged');
+      await store.close();
+      await assert.rejects(store.checkReachable(60_000), (err: unknown) => err instanceof PrepaidDbError && err.code === 'PREPAID_DB_UNAVAILABLE');
+      await store.reopen();
+      assert.equal(await store.checkReachable(60_000), 'pinged', 'no answer since the reopen');
+      assert.equal(await store.checkReachable(60_000), 'recent');
+    } finally {
+      await store.destroy();
+    }
+  });
+
   it('keeps data across close and a new open (a restart), and fails closed while closed', async () => {
     const first = await PrepaidStore.open({ kind: 'disk', dataDir: dir });
     assert.match(first.description, /embedded PouchDB in/);
