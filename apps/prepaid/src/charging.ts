@@ -17,9 +17,10 @@
  * - That hangup must be moved before it fires, which takes a charge and two api commands. When an
  *   interval's start lies less than `rescheduleLeadMs` before the whole second the hangup is set
  *   for, that interval (and, for intervals shorter than the lead, those after it up to that
- *   second) is charged `rescheduleLeadMs` before that second instead. When the call ends, an
- *   interval charged ahead whose start the call never reached is given back, and one that started
- *   but was not charged yet (a late timer) is charged (`settle`).
+ *   second) is charged `rescheduleLeadMs` before that second instead; never more than
+ *   MAX_CHARGE_AHEAD_MS before its start. When the call ends, an interval charged ahead whose
+ *   start the call never reached is given back, and one that started but was not charged yet (a
+ *   late timer) is charged (`settle`).
  * - A refused charge ahead is tried again when its interval starts (a top-up may have arrived);
  *   refused then, the call is cut off (ALLOTTED_TIMEOUT) exactly at the end of what it paid.
  * - A database error cuts the call off at the end of its paid time, and a charge still unanswered
@@ -75,8 +76,14 @@ export const HANGUP_CAUSE: Readonly<Record<HangupReason, string>> = {
 
 /** Default time before FreeSWITCH's scheduled hangup at which the next interval is charged at the latest. */
 export const DEFAULT_RESCHEDULE_LEAD_MS = 500;
-/** The prepaid server's default spread of that lead over its calls (ChargingOptions.chargeSpreadMs). */
-export const DEFAULT_CHARGE_SPREAD_MS = 400;
+/**
+ * The prepaid server's default spread of that lead over its calls (ChargingOptions.chargeSpreadMs):
+ * a whole second, so that with the cap below the charges of calls whose hangups share a second
+ * fall all over that second (docs/prepaid-charging.md).
+ */
+export const DEFAULT_CHARGE_SPREAD_MS = 1000;
+/** No interval is charged longer than this before it starts, whatever the lead and its spread. */
+export const MAX_CHARGE_AHEAD_MS = 1000;
 /**
  * With no switch deadline: how long past the paid time a charge still in flight is waited for
  * before the call is cut off (a database that stopped answering).
@@ -100,7 +107,8 @@ export interface ChargingOptions {
   /**
    * Up to this much more lead, the same for every charge of a call and different from call to
    * call (from its uuid), so that calls whose hangups fall on the same whole second are not all
-   * charged at the same moment (default 0).
+   * charged at the same moment (default 0). The lead with it is cut to MAX_CHARGE_AHEAD_MS
+   * before the interval's start.
    */
   chargeSpreadMs?: number;
 }
@@ -127,6 +135,8 @@ export class ChargingSession extends EventEmitter {
   readonly intervalMs: number;
   readonly ringCheckMs: number;
   readonly rescheduleLeadMs: number;
+  /** This call's share of the spread of the lead (ChargingOptions.chargeSpreadMs). */
+  readonly chargeSpreadMs: number;
   private readonly ledger: Ledger;
   private readonly clock: Clock;
   private readonly server: string | undefined;
@@ -161,7 +171,8 @@ export class ChargingSession extends EventEmitter {
     this.call = options.call;
     this.intervalMs = options.intervalDuration * 1000;
     this.ringCheckMs = options.ringCheckMs ?? 10_000;
-    this.rescheduleLeadMs = (options.rescheduleLeadMs ?? DEFAULT_RESCHEDULE_LEAD_MS) + spreadOf(options.call, options.chargeSpreadMs ?? 0);
+    this.rescheduleLeadMs = options.rescheduleLeadMs ?? DEFAULT_RESCHEDULE_LEAD_MS;
+    this.chargeSpreadMs = spreadOf(options.call, options.chargeSpreadMs ?? 0);
     this.clock = options.clock ?? systemClock;
     this.server = options.server;
     this.deadline = options.deadline;
@@ -383,12 +394,17 @@ export class ChargingSession extends EventEmitter {
     this.scheduleCharge(next, () => void this.chargeNext(next));
   }
 
-  /** When the next interval is charged: when it starts, or `rescheduleLeadMs` before the switch's hangup. */
+  /**
+   * When the next interval is charged: when it starts, or the lead and this call's share of its
+   * spread before the switch's hangup; the share only as far as MAX_CHARGE_AHEAD_MS before the
+   * start, the lead itself always.
+   */
   private nextChargeAt(): number {
     const paidEnd = this.paidUntil!;
     if (this.scheduledSecond === undefined || !this.deadline) return paidEnd;
-    const hangupAt = this.scheduledSecond * 1000 - this.deadline.offsetMs();
-    return Math.min(paidEnd, hangupAt - this.rescheduleLeadMs);
+    const leadAt = this.scheduledSecond * 1000 - this.deadline.offsetMs() - this.rescheduleLeadMs;
+    const spreadAt = Math.max(leadAt - this.chargeSpreadMs, paidEnd - MAX_CHARGE_AHEAD_MS);
+    return Math.min(paidEnd, leadAt, spreadAt);
   }
 
   /** The whole second, in FreeSWITCH's clock, at which a call paid until `paidEnd` ends: rounded up. */

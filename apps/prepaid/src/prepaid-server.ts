@@ -118,8 +118,9 @@ export interface PrepaidServerOptions {
   /** How long before FreeSWITCH's scheduled hangup the next interval is charged at the latest (default 500 ms). */
   rescheduleLeadMs?: number;
   /**
-   * Up to this much more lead per call (from its uuid; default 400 ms), so that the calls whose
-   * scheduled hangups fall on the same second are charged spread over that time, not all at once.
+   * Up to this much more lead per call (from its uuid; default 1000 ms), so that the calls whose
+   * scheduled hangups fall on the same second are charged spread over that time, not all at once
+   * (never more than MAX_CHARGE_AHEAD_MS before the interval starts).
    */
   chargeSpreadMs?: number;
   clock?: Clock;

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ChargingSession, HANGUP_CAUSE, SLOW_CHARGE_GRACE_MS, type HangupReason } from '../src/charging.js';
+import { ChargingSession, DEFAULT_RESCHEDULE_LEAD_MS, HANGUP_CAUSE, MAX_CHARGE_AHEAD_MS, SLOW_CHARGE_GRACE_MS, type HangupReason } from '../src/charging.js';
 import { MemoryLedger, RecordingDeadline, VirtualClock, flush } from './support.js';
 
 const CALL = '3f0c8a5e-0000-4000-8000-000000000001';
@@ -143,6 +143,42 @@ describe('ChargingSession: step 9, charging from the answer', () => {
     assert.deepEqual(ledger.intervalsOf(CALL), [1, 2]);
     assert.deepEqual(deadline.scheduled, [second(2_000), second(3_000)]);
     session.stop();
+  });
+
+  it('the spread of the lead puts the charges of many calls all over the second, never more than MAX_CHARGE_AHEAD_MS early', async () => {
+    const clock = new VirtualClock();
+    const ledger = new MemoryLedger();
+    const t0 = clock.now();
+    const charges: Array<{ startsAt: number; at: number; hangupAt: number }> = [];
+    const sessions: ChargingSession[] = [];
+    for (let i = 0; i < 200; i++) {
+      const call = `3f0c8a5e-0000-4000-8000-${String(i).padStart(12, '0')}`;
+      ledger.credit(call, 100);
+      const deadline = new RecordingDeadline();
+      const session = new ChargingSession(ledger, { account: call, call, intervalDuration: 1, clock, deadline, chargeSpreadMs: 1000 });
+      const answeredAt = t0 + i * 5; // answers all over one second
+      session.on('charged', (c: { interval: number }) => {
+        // The hangup this charge has to move: the one set for the paid time before it.
+        const hangupAt = (deadline.scheduled.at(-1) ?? Infinity) * 1000;
+        charges.push({ startsAt: answeredAt + (c.interval - 1) * 1000, at: clock.now(), hangupAt });
+      });
+      sessions.push(session);
+      clock.setTimeout(() => session.answered(), i * 5);
+    }
+    await clock.advance(6_000);
+    for (const session of sessions) session.stop();
+    const ahead = charges.slice(sessions.length); // interval 1 is charged at the answer
+    assert.ok(ahead.length >= 900, `${ahead.length} charges after the first`);
+    for (const c of ahead) {
+      assert.ok(c.at <= c.startsAt, 'charged by the start of its interval');
+      assert.ok(c.startsAt - c.at <= MAX_CHARGE_AHEAD_MS, `${c.startsAt - c.at} ms ahead`);
+      assert.ok(c.hangupAt - c.at >= DEFAULT_RESCHEDULE_LEAD_MS, `${c.hangupAt - c.at} ms before the hangup`);
+    }
+    // Without the spread every charge would fall in the first half of a second (the lead is
+    // 500 ms before the whole second); with it, each tenth of the second gets its share.
+    const tenths = Array.from({ length: 10 }, () => 0);
+    for (const c of ahead) tenths[Math.floor(((c.at - t0) % 1000) / 100)]!++;
+    for (const n of tenths) assert.ok(n >= ahead.length / 20, `charges per tenth of a second: ${tenths.join(' ')}`);
   });
 
   it('intervals shorter than a second: the hangup moves once a second, never leaving the paid time', async () => {

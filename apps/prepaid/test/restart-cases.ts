@@ -5,6 +5,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { MAX_CHARGE_AHEAD_MS } from '../src/charging.js';
 import { Harness, type StorageMode } from './harness.js';
 
 const CREDIT = 100;
@@ -57,8 +58,8 @@ export function defineRestartTests(mode: StorageMode): void {
       assert.ok(numbers.length >= startedAtCrash, `the time up to the crash and after it was charged (${startedAtCrash} -> ${numbers.length})`);
       const talkMs = second.endedAt!.getTime() - answered.answeredAt!.getTime();
       // After a crash the intervals the first server charged ahead (up to its lead and this
-      // call's share of the spread of that lead) stay charged.
-      const ahead = h.server.rescheduleLeadMs + h.server.chargeSpreadMs + 100;
+      // call's share of the spread of that lead, at most MAX_CHARGE_AHEAD_MS) stay charged.
+      const ahead = Math.min(h.server.rescheduleLeadMs + h.server.chargeSpreadMs, MAX_CHARGE_AHEAD_MS) + 100;
       assert.ok(numbers.length <= Math.ceil((talkMs + ahead) / 100) + 1, `${numbers.length} intervals for ${talkMs} ms`);
       assert.equal(await h.store.remaining('acme'), CREDIT - numbers.length, 'the balance counts each interval once');
       // The restarted server serves new calls as usual.
