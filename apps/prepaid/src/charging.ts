@@ -136,7 +136,7 @@ export class ChargingSession extends EventEmitter {
   readonly ringCheckMs: number;
   readonly rescheduleLeadMs: number;
   /** This call's share of the spread of the lead (ChargingOptions.chargeSpreadMs). */
-  readonly chargeSpreadMs: number;
+  readonly spreadShareMs: number;
   private readonly ledger: Ledger;
   private readonly clock: Clock;
   private readonly server: string | undefined;
@@ -172,7 +172,7 @@ export class ChargingSession extends EventEmitter {
     this.intervalMs = options.intervalDuration * 1000;
     this.ringCheckMs = options.ringCheckMs ?? 10_000;
     this.rescheduleLeadMs = options.rescheduleLeadMs ?? DEFAULT_RESCHEDULE_LEAD_MS;
-    this.chargeSpreadMs = spreadOf(options.call, options.chargeSpreadMs ?? 0);
+    this.spreadShareMs = spreadOf(options.call, options.chargeSpreadMs ?? 0);
     this.clock = options.clock ?? systemClock;
     this.server = options.server;
     this.deadline = options.deadline;
@@ -403,7 +403,7 @@ export class ChargingSession extends EventEmitter {
     const paidEnd = this.paidUntil!;
     if (this.scheduledSecond === undefined || !this.deadline) return paidEnd;
     const leadAt = this.scheduledSecond * 1000 - this.deadline.offsetMs() - this.rescheduleLeadMs;
-    const spreadAt = Math.max(leadAt - this.chargeSpreadMs, paidEnd - MAX_CHARGE_AHEAD_MS);
+    const spreadAt = Math.max(leadAt - this.spreadShareMs, paidEnd - MAX_CHARGE_AHEAD_MS);
     return Math.min(paidEnd, leadAt, spreadAt);
   }
 
