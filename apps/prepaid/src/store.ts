@@ -120,6 +120,11 @@ export class PrepaidStore {
     this.maxLedgerEnds = options.maxLedgerEnds ?? MAX_LEDGER_ENDS;
   }
 
+  /** True for a CouchDB server reached over HTTP, where every request costs that server. */
+  get remote(): boolean {
+    return this.config?.kind === 'couch';
+  }
+
   /** Open the configured database, creating it and installing the design document. */
   static async open(config: StorageConfig, options: StoreOptions = {}): Promise<PrepaidStore> {
     const db = await openDatabase(config, options.opTimeoutMs ?? 5000);

@@ -5,6 +5,7 @@
 import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'freeswitch-esl';
+import { COUCH_CHARGE_SPREAD_MS, DEFAULT_CHARGE_SPREAD_MS } from '../src/charging.js';
 import { Harness, type HarnessOptions, type StorageMode } from './harness.js';
 import type { CallReport } from '../src/prepaid-server.js';
 
@@ -112,6 +113,13 @@ export function defineFlowTests(mode: StorageMode): void {
       for (const r of lines) assert.equal(r.fields['call'], uuid, r.message);
       for (const r of h.logs) assert.doesNotMatch(r.message, /s3cret-pw/);
       assert.equal(h.logLines(uuid).length, lines.length);
+    });
+
+    it("the lead's spread defaults to a whole second embedded, less with a CouchDB server", async (t) => {
+      const h = await start(t);
+      assert.equal(h.store.remote, mode === 'http');
+      assert.equal(h.server.chargeSpreadMs, mode === 'http' ? COUCH_CHARGE_SPREAD_MS : DEFAULT_CHARGE_SPREAD_MS);
+      assert.ok(COUCH_CHARGE_SPREAD_MS < DEFAULT_CHARGE_SPREAD_MS);
     });
 
     it('step 4: an unknown or missing account is hung up (CALL_REJECTED) before anything else', async (t) => {
